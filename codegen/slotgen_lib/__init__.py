@@ -1,0 +1,1 @@
+"""slotgen: schema -> validated model -> per-target layout -> rendered files."""

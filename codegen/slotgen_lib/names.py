@@ -1,0 +1,94 @@
+"""The naming grammar of generated C identifiers, in one place.
+
+  <PREFIX>_SIZE, <PREFIX>_ALIGN, <PREFIX>_ARRAY_ALIGN
+  <PREFIX>_<PATH>_OFFSET, <PREFIX>_<PATH>_SIZE      PATH: member path joined by '_',
+                                                     upper-cased, leading '_' dropped
+  <PREFIX>_<PATH>_<SUB>_SHIFT / _WIDTH / _MASK       bit sub-fields (mask in place)
+  <PREFIX>_<NAME>                                    constants
+  <PREFIX>_<SET>_<FLAG>, <PREFIX>_<SET>_<FLAG>_BIT   flag masks and bit numbers
+  <PREFIX>_MEMBERS(X)                                X-macro table of every member
+  struct <struct>_<type>                             named aggregate types
+  <struct>_<path>_<op>()                             atomic accessors, path joined by '_'
+  <struct>_<path>_<sub>_get() / _set()               bit sub-field accessors
+"""
+from __future__ import annotations
+
+from .errors import Collector, Loc
+from .layout import Layout, Member
+
+
+def upper_path(path: tuple[str, ...]) -> str:
+    return "_".join(part.lstrip("_").upper() for part in path)
+
+
+def member_macro(prefix: str, path: tuple[str, ...], suffix: str) -> str:
+    return f"{prefix}_{upper_path(path)}_{suffix}"
+
+
+def bits_macro(prefix: str, path: tuple[str, ...], sub: str, suffix: str) -> str:
+    return f"{prefix}_{upper_path(path)}_{sub.upper()}_{suffix}"
+
+
+def constant_macro(prefix: str, name: str) -> str:
+    return f"{prefix}_{name}"
+
+
+def flag_macro(prefix: str, flag_set: str, flag: str) -> str:
+    return f"{prefix}_{flag_set.upper()}_{flag}"
+
+
+def aggregate_tag(struct: str, type_name: str) -> str:
+    return f"{struct}_{type_name}"
+
+
+def accessor(struct: str, path: tuple[str, ...], op: str) -> str:
+    return f"{struct}_{'_'.join(path)}_{op}"
+
+
+def guard(prefix: str, what: str) -> str:
+    return f"{prefix}_{what}_INCLUDED"
+
+
+def all_names(layout: Layout) -> list[tuple[str, Loc, str]]:
+    """Every identifier the generated files define, with where it comes from."""
+    schema = layout.schema
+    p, s = schema.prefix, schema.struct
+    out: list[tuple[str, Loc, str]] = [
+        (f"{p}_{x}", schema.loc, "the struct") for x in ("SIZE", "ALIGN", "ARRAY_ALIGN", "MEMBERS")]
+    out += [(guard(p, "H"), schema.loc, "the header guard"),
+            (guard(p, "MEMBERS_H"), schema.loc, "the header guard")]
+    out += [(aggregate_tag(s, t.name), t.loc, f"type '{t.name}'") for t in schema.types]
+    for m in layout.primary.members:
+        out += _member_names(schema.prefix, s, m)
+    for c in schema.constants:
+        out.append((constant_macro(p, c.name), c.loc, f"constant '{c.name}'"))
+    for fs in schema.flag_sets:
+        for flag in fs.flags:
+            what = f"flag '{fs.name}.{flag.name}'"
+            out.append((flag_macro(p, fs.name, flag.name), flag.loc, what))
+            if flag.bit is not None:
+                out.append((flag_macro(p, fs.name, flag.name) + "_BIT", flag.loc, what))
+    return out
+
+
+def _member_names(prefix: str, struct: str, m: Member) -> list[tuple[str, Loc, str]]:
+    what = f"member '{m.dotted}'"
+    loc = m.field.loc
+    out = [(member_macro(prefix, m.path, x), loc, what) for x in ("OFFSET", "SIZE")]
+    out += [(accessor(struct, m.path, op.name), loc, what) for op in m.field.ops]
+    for sub in m.field.bits:
+        sub_what = f"sub-field '{m.dotted}.{sub.name}'"
+        out += [(bits_macro(prefix, m.path, sub.name, x), sub.loc, sub_what)
+                for x in ("SHIFT", "WIDTH", "MASK")]
+        out += [(accessor(struct, m.path + (sub.name,), x), sub.loc, sub_what)
+                for x in ("get", "set")]
+    return out
+
+
+def check_collisions(layout: Layout, errors: Collector) -> None:
+    seen: dict[str, str] = {}
+    for name, loc, what in all_names(layout):
+        if name in seen and seen[name] != what:
+            errors.error(loc, f"the generated name '{name}' of {what} collides with the same name "
+                         f"generated for {seen[name]}", "rename one of them")
+        seen.setdefault(name, what)

@@ -1,0 +1,53 @@
+"""Write outputs atomically: all files or none, unchanged files left untouched."""
+from __future__ import annotations
+
+import os
+import tempfile
+
+from .errors import Diagnostic, Loc, SlotgenError
+
+
+def _fail(path: str, message: str, hint: str = "") -> SlotgenError:
+    return SlotgenError([Diagnostic(Loc(path), message, hint)])
+
+
+def write_all(directory: str, files: dict[str, str]) -> list[str]:
+    """Write `files` (plain names) into `directory`; return the names whose bytes changed.
+
+    Every file is first written to a temporary file beside its target, then all
+    are renamed into place, so a failure leaves the previous outputs as they were.
+    """
+    if not os.path.isdir(directory):
+        raise _fail(directory, "the output directory does not exist",
+                    f"create it first: mkdir -p {directory}")
+    for name in files:
+        if os.path.basename(name) != name or name in ("", ".", ".."):
+            raise _fail(name, "output names must be plain file names")
+    staged: list[tuple[str, str]] = []
+    try:
+        for name, text in files.items():
+            target = os.path.join(directory, name)
+            data = text.encode("utf-8")
+            if _same(target, data):
+                continue
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            staged.append((tmp, target))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except OSError as exc:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise _fail(directory, f"cannot write the outputs: {exc.strerror}",
+                    "check that the directory is writable") from None
+    return [os.path.basename(target) for _, target in staged]
+
+
+def _same(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read() == data
+    except OSError:
+        return False

@@ -1,0 +1,134 @@
+"""Load a YAML file into plain values that remember where each one was written.
+
+Mappings become `YMap` and sequences `YList`; both keep the location of
+themselves, of their keys and of their items, so later stages can point at the
+exact line of a problem.  Duplicate keys, YAML tags, oversized files and
+alias expansion bombs are refused here with a located error.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from .errors import Diagnostic, Loc, SlotgenError
+
+MAX_FILE_BYTES = 1 << 20
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
+
+
+class YMap(dict):
+    """A mapping with the location of itself and of each key."""
+
+    loc: Loc
+    key_locs: dict[str, Loc]
+
+
+class YList(list):
+    """A sequence with the location of itself and of each item."""
+
+    loc: Loc
+    item_locs: list[Loc]
+
+
+def _fail(loc: Loc, message: str, hint: str = "") -> SlotgenError:
+    return SlotgenError([Diagnostic(loc, message, hint)])
+
+
+def _mark_loc(path: str, mark: Any) -> Loc:
+    if mark is None:
+        return Loc(path)
+    return Loc(path, mark.line + 1, mark.column + 1)
+
+
+class _Converter:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.nodes = 0
+        self.scalars = yaml.SafeLoader("")
+
+    def convert(self, node: yaml.Node, depth: int) -> Any:
+        loc = _mark_loc(self.path, node.start_mark)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _fail(loc, f"the schema expands to more than {MAX_NODES} YAML nodes",
+                        "anchors and aliases must not multiply the document; write it out plainly")
+        if depth > MAX_DEPTH:
+            raise _fail(loc, f"YAML nested deeper than {MAX_DEPTH} levels")
+        if node.tag not in _PLAIN_TAGS:
+            raise _fail(loc, f"YAML tag '{node.tag}' is not supported in a schema",
+                        "remove the '!' tag; schemas hold plain strings, numbers, lists and mappings")
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, loc, depth)
+        if isinstance(node, yaml.SequenceNode):
+            out = YList()
+            out.loc = loc
+            out.item_locs = []
+            for item in node.value:
+                out.append(self.convert(item, depth + 1))
+                out.item_locs.append(_mark_loc(self.path, item.start_mark))
+            return out
+        try:
+            return self.scalars.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            raise _fail(loc, f"cannot read the value {node.value!r}: {exc}") from None
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc, depth: int) -> YMap:
+        out = YMap()
+        out.loc = loc
+        out.key_locs = {}
+        for key_node, value_node in node.value:
+            key_loc = _mark_loc(self.path, key_node.start_mark)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _fail(key_loc, "YAML merge keys ('<<') are not supported in a schema")
+            key = self.convert(key_node, depth + 1)
+            if not isinstance(key, str):
+                raise _fail(key_loc, f"mapping key {key!r} is not a string")
+            if key in out:
+                first = out.key_locs[key]
+                raise _fail(key_loc, f"duplicate key '{key}' (first given at line {first.line})",
+                            "each key may appear once per mapping; remove one")
+            out[key] = self.convert(value_node, depth + 1)
+            out.key_locs[key] = key_loc
+        return out
+
+
+def load(path: str, text: bytes) -> Any:
+    """Parse schema bytes; raise SlotgenError with a location on any problem."""
+    if len(text) > MAX_FILE_BYTES:
+        raise _fail(Loc(path), f"the schema is {len(text)} bytes; the limit is {MAX_FILE_BYTES}")
+    if b"\0" in text:
+        line = text[: text.index(b"\0")].count(b"\n") + 1
+        raise _fail(Loc(path, line, 1), "the schema contains a NUL byte")
+    try:
+        source = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = text[: exc.start].count(b"\n") + 1
+        raise _fail(Loc(path, line, 1), "the schema is not valid UTF-8") from None
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise _fail(_mark_loc(path, mark), f"YAML syntax error: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise _fail(Loc(path), f"YAML error: {exc}") from None
+    except RecursionError:
+        raise _fail(Loc(path), f"YAML nested too deeply") from None
+    if node is None:
+        raise _fail(Loc(path, 1, 1), "the schema is empty", "start with 'schema: 1'")
+    try:
+        return _Converter(path).convert(node, 0)
+    except RecursionError:
+        raise _fail(Loc(path), "YAML nested too deeply") from None

@@ -1,0 +1,175 @@
+/*
+ * Boot-time physical memory bookkeeping.  Usable ranges are trimmed to
+ * whole frames; reservations are kept sorted and never overlap usable
+ * space twice.  bootmem_alloc is first fit over candidate start points:
+ * the kernel end, then each usable range start, moving past any
+ * reservation a candidate collides with.
+ */
+#include "bootmem.h"
+
+#include <stdbool.h>
+
+#include "klib.h"
+#include "kprintf.h"
+#include "panic.h"
+
+#define MAX_RANGES MEMMAP_MAX_ENTRIES
+#define MAX_RESERVED 32
+#define FOUR_GIB (1ull << 32)
+
+struct range {
+	uint64_t start;
+	uint64_t end;
+	const char *what;
+};
+
+extern char __kernel_start[];
+extern char __kernel_end[];
+
+static struct range usable[MAX_RANGES];
+static unsigned nr_usable;
+static struct range reserved[MAX_RESERVED];
+static unsigned nr_reserved;
+static struct bootmem_stats stats;
+
+static uint64_t align_up(uint64_t v, uint64_t align)
+{
+	return (v + align - 1) & ~(align - 1);
+}
+
+static void add_usable(uint64_t start, uint64_t end)
+{
+	start = align_up(start, FRAME_BYTES);
+	end &= ~(FRAME_BYTES - 1);
+	if (start >= end)
+		return;
+	if (nr_usable == MAX_RANGES)
+		panic("bootmem: too many usable ranges");
+	/* Insertion sort by start. */
+	unsigned i = nr_usable++;
+	while (i > 0 && usable[i - 1].start > start) {
+		usable[i] = usable[i - 1];
+		i--;
+	}
+	usable[i] = (struct range){ start, end, "usable" };
+}
+
+static void reserve(uint64_t start, uint64_t end, const char *what)
+{
+	if (nr_reserved == MAX_RESERVED)
+		panic("bootmem: too many reservations");
+	unsigned i = nr_reserved++;
+	while (i > 0 && reserved[i - 1].start > start) {
+		reserved[i] = reserved[i - 1];
+		i--;
+	}
+	reserved[i] = (struct range){ start, end, what };
+}
+
+void bootmem_init(const struct memmap *map)
+{
+	for (unsigned i = 0; i < map->nr_entries; i++) {
+		const struct memmap_entry *e = &map->entries[i];
+
+		if (e->type == MEMMAP_TYPE_USABLE)
+			add_usable(e->base, e->base + e->length_bytes);
+	}
+	if (nr_usable == 0 || usable[nr_usable - 1].end <= LOW_RESERVED_BYTES)
+		panic("bootmem: no usable RAM above 1 MiB");
+	for (unsigned i = 0; i < nr_usable; i++) {
+		KASSERT(i == 0 || usable[i].start >= usable[i - 1].end);
+		stats.usable_frames += (usable[i].end - usable[i].start) >> FRAME_SHIFT;
+	}
+	stats.max_phys = usable[nr_usable - 1].end;
+	stats.max_usable_pfn = stats.max_phys >> FRAME_SHIFT;
+	stats.reserved_frames = stats.max_usable_pfn - stats.usable_frames;
+
+	reserve(0, LOW_RESERVED_BYTES, "first MiB");
+	reserve((uintptr_t)__kernel_start, align_up((uintptr_t)__kernel_end, FRAME_BYTES),
+		"kernel image");
+}
+
+const struct bootmem_stats *bootmem_stats(void)
+{
+	return &stats;
+}
+
+/* The reservation overlapping [start, end), or NULL. */
+static const struct range *find_reserved(uint64_t start, uint64_t end)
+{
+	for (unsigned i = 0; i < nr_reserved; i++) {
+		if (reserved[i].start < end && start < reserved[i].end)
+			return &reserved[i];
+	}
+	return NULL;
+}
+
+static bool try_place(uint64_t candidate, uint64_t bytes, uint64_t align, uint64_t *out)
+{
+	for (unsigned i = 0; i < nr_usable; i++) {
+		uint64_t start = align_up(candidate > usable[i].start ? candidate : usable[i].start,
+					  align);
+
+		if (candidate >= usable[i].end)
+			continue;
+		for (;;) {
+			uint64_t end = start + bytes;
+			if (end > usable[i].end || end > FOUR_GIB)
+				break;
+			const struct range *hit = find_reserved(start, end);
+			if (!hit) {
+				*out = start;
+				return true;
+			}
+			start = align_up(hit->end, align);
+		}
+		return false;
+	}
+	return false;
+}
+
+uint64_t bootmem_alloc(uint64_t bytes, uint64_t align_bytes, const char *what)
+{
+	uint64_t phys;
+
+	KASSERT(align_bytes >= FRAME_BYTES && (align_bytes & (align_bytes - 1)) == 0);
+	bytes = align_up(bytes, FRAME_BYTES);
+	bool found = try_place((uintptr_t)__kernel_end, bytes, align_bytes, &phys);
+	for (unsigned i = 0; !found && i < nr_usable; i++)
+		found = try_place(usable[i].start, bytes, align_bytes, &phys);
+	if (!found)
+		panic("bootmem: no room for %s (%lu bytes)", what, bytes);
+	reserve(phys, phys + bytes, what);
+	memset((void *)(uintptr_t)phys, 0, bytes);
+	return phys;
+}
+
+void bootmem_for_each_free(void (*fn)(uint64_t start_pfn, uint64_t end_pfn, void *ctx),
+			   void *ctx)
+{
+	for (unsigned i = 0; i < nr_usable; i++) {
+		uint64_t start = usable[i].start;
+		uint64_t end = usable[i].end;
+
+		/* Reservations are sorted by start: walk them, emitting gaps. */
+		for (unsigned r = 0; r < nr_reserved && start < end; r++) {
+			uint64_t rs = reserved[r].start & ~(FRAME_BYTES - 1);
+			uint64_t re = align_up(reserved[r].end, FRAME_BYTES);
+
+			if (re <= start || rs >= end)
+				continue;
+			if (rs > start)
+				fn(start >> FRAME_SHIFT, rs >> FRAME_SHIFT, ctx);
+			start = re;
+		}
+		if (start < end)
+			fn(start >> FRAME_SHIFT, end >> FRAME_SHIFT, ctx);
+	}
+}
+
+void bootmem_print_reserved(void)
+{
+	for (unsigned i = 0; i < nr_reserved; i++)
+		kprintf("bootmem: reserved [0x%016lx-0x%016lx) %s\n", reserved[i].start,
+			reserved[i].end, reserved[i].what);
+}
