@@ -64,7 +64,13 @@ gen: $(GEN)/.stamp
 check: | $(BOOTSTRAP_STAMP)
 	$(PYTHON) $(SLOTGEN) check $(SCHEMA)
 
-include mk/*.mk
+# Each area's rules; an area adds its test target to TESTS.
+TESTS :=
+include $(sort $(wildcard mk/*.mk))
+
+# The README's test command: every area's tests, in order.
+.PHONY: test
+test: $(TESTS)
 
 .PHONY: clean
 clean:

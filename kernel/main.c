@@ -1,6 +1,11 @@
 /*
- * kmain: the boot sequence.  Each step prints over serial; the last line
- * is "selftest: N passed, M failed" and the exit status says M == 0.
+ * kmain: the boot sequence.  Each step prints over serial:
+ *   1. layout check (schema table vs. compiled struct meta_slot)
+ *   2. memory map, frame totals, metadata overhead
+ *   3. allocator self-tests
+ *   4. buddyinfo and "selftest: N passed, M failed"
+ * then either the serial shell (command line "shell") or an exit whose
+ * QEMU status says whether M == 0 (see panic.h).
  */
 #include <stdint.h>
 
@@ -8,17 +13,34 @@
 #include "kprintf.h"
 #include "layout_check.h"
 #include "mem_report.h"
-#include "meta_slot.h"
 #include "multiboot.h"
 #include "panic.h"
 #include "paging.h"
+#include "selftest.h"
 #include "serial.h"
+#include "shell.h"
 #include "trap.h"
+#include "zones.h"
 
 void kmain(uint32_t magic, uint64_t mbi_phys);
 
+static void setup_memory(void)
+{
+	mem_report_map();
+	bootmem_init(boot_memmap());
+	const struct bootmem_stats *st = bootmem_stats();
+	uint64_t nr_tables = paging_map_ram(st->max_phys);
+
+	kprintf("paging: RAM mapped up to 0x%lx with 2 MiB pages (%lu new page tables)\n",
+		st->max_phys, nr_tables);
+	uint64_t meta_bytes = zones_init(st->max_usable_pfn);
+	bootmem_print_reserved();
+	mem_report_totals(meta_bytes, zones_frames_managed());
+}
+
 void kmain(uint32_t magic, uint64_t mbi_phys)
 {
+	struct selftest_totals totals = { 0, 0 };
 	char buf[16];
 
 	serial_init();
@@ -30,26 +52,21 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 	if (boot_cmdline_value("crash", buf, sizeof(buf)))
 		trap_provoke(buf);
 
-	unsigned layout_failures = layout_check();
-	if (layout_failures) {
-		kprintf("layout: the compiled struct meta_slot differs from the schema; "
-			"not starting the allocator\n");
-		kprintf("selftest: 0 passed, 1 failed\n");
+	unsigned mismatches = layout_check();
+	selftest_record(&totals, "layout", mismatches == 0, "struct meta_slot differs from the schema");
+	if (mismatches) {
+		kprintf("layout: not starting the allocator on a wrong metadata layout\n");
+		selftest_print_summary(&totals);
 		qemu_exit(QEMU_EXIT_FAILURE);
 	}
 
-	mem_report_map();
-	bootmem_init(boot_memmap());
-	const struct bootmem_stats *st = bootmem_stats();
-	uint64_t nr_tables = paging_map_ram(st->max_phys);
-	kprintf("paging: RAM mapped up to 0x%lx with 2 MiB pages (%lu new page tables)\n",
-		st->max_phys, nr_tables);
+	setup_memory();
+	selftest_run_all(&totals);
+	kprintf("buddyinfo:\n");
+	zones_print_buddyinfo();
+	selftest_print_summary(&totals);
 
-	uint64_t meta_bytes = st->max_usable_pfn * sizeof(struct meta_slot);
-	uint64_t meta_phys = bootmem_alloc(meta_bytes, FRAME_BYTES, "metadata array");
-	(void)meta_phys;
-	bootmem_print_reserved();
-	mem_report_totals(meta_bytes, 0);
-	kprintf("selftest: 1 passed, 0 failed\n");
-	qemu_exit(QEMU_EXIT_SUCCESS);
+	if (boot_cmdline_has("shell"))
+		shell_run();
+	qemu_exit(totals.failed ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
 }

@@ -41,6 +41,7 @@ static void zone_setup(enum zone_id z, struct meta_slot *slots, uint64_t base_pf
 			  end_pfn - base_pfn, names[z], 0);
 	if (err != MS_OK)
 		panic("zones: ms_init %s: %s", names[z], ms_strerror(err));
+	ms_set_cache_enabled(&instances[z], true);
 	present[z] = true;
 }
 

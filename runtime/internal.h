@@ -1,0 +1,85 @@
+/*
+ * Shared internals of the runtime: slot lookup, platform wrappers, the
+ * corruption check, and the functions one runtime file offers another.
+ * Metadata is reached only through the generated accessors (meta_slot.h).
+ */
+#ifndef MS_INTERNAL_H
+#define MS_INTERNAL_H
+
+#include "meta_slot.h"
+#include "metaslot/ms.h"
+#include "sync.h"
+
+#define MS_NONE META_SLOT_LINK_NONE
+#define MS_UNUSED META_SLOT_REFCOUNT_UNUSED
+
+static inline uint64_t ms_order_frames(unsigned order)
+{
+	return (uint64_t)1 << order;
+}
+
+static inline bool ms_pfn_in_span(const struct ms_instance *inst, uint64_t pfn)
+{
+	return pfn >= inst->base_pfn && pfn - inst->base_pfn < inst->nr_frames;
+}
+
+static inline struct meta_slot *ms_slot(const struct ms_instance *inst, uint64_t pfn)
+{
+	return &inst->slots[pfn - inst->base_pfn];
+}
+
+/* Broken internal invariant: the platform's panic hook, which never returns. */
+#define MS_ASSERT(inst, cond, what, pfn, value)                                   \
+	do {                                                                      \
+		if (!(cond))                                                      \
+			(inst)->platform->panic((what), (uint64_t)(pfn), (uint64_t)(value)); \
+	} while (0)
+
+static inline unsigned long ms_irq_save(const struct ms_instance *inst)
+{
+	return inst->platform->irq_save ? inst->platform->irq_save() : 0;
+}
+
+static inline void ms_irq_restore(const struct ms_instance *inst, unsigned long irq_state)
+{
+	if (inst->platform->irq_restore)
+		inst->platform->irq_restore(irq_state);
+}
+
+/* Instance lock with interrupts saved; returns the saved state. */
+static inline unsigned long ms_lock_irq(struct ms_instance *inst)
+{
+	unsigned long irq_state = ms_irq_save(inst);
+	ms_lock_acquire(&inst->lock);
+	return irq_state;
+}
+
+static inline void ms_unlock_irq(struct ms_instance *inst, unsigned long irq_state)
+{
+	ms_lock_release(&inst->lock);
+	ms_irq_restore(inst, irq_state);
+}
+
+/* buddy.c: caller holds inst->lock.  alloc returns MS_NONE when empty; the
+ * block it returns is off every list, flags cleared, refcount still UNUSED. */
+uint64_t ms_buddy_alloc_locked(struct ms_instance *inst, unsigned order);
+/* The block's head must be in the "no flags, refcount UNUSED" state. */
+void ms_buddy_free_locked(struct ms_instance *inst, uint64_t pfn, unsigned order);
+/* Takes the free block containing pfn off its list; MS_NONE if pfn is not in
+ * a free block.  *order gets the block's order. */
+uint64_t ms_buddy_isolate_locked(struct ms_instance *inst, uint64_t pfn, unsigned *order);
+
+/* poison.c: caller holds inst->lock; the block is off every list. */
+void ms_quarantine_locked(struct ms_instance *inst, uint64_t pfn, unsigned order);
+/* Whether any frame of the block has guard POISONED (cheap while none ever was). */
+bool ms_block_poisoned(struct ms_instance *inst, uint64_t pfn, unsigned order);
+
+/* pcp.c: caller holds pcp's lock; returns the new number of cached frames. */
+uint32_t ms_pcp_refill_locked(struct ms_instance *inst, struct ms_pcp *pcp);
+uint32_t ms_pcp_drain_locked(struct ms_instance *inst, struct ms_pcp *pcp, uint32_t nr_drain);
+
+/* alloc.c: returns a released block (refcount UNUSED, reset) to the
+ * allocator: quarantine, per-CPU cache or buddy lists. */
+void ms_free_released(struct ms_instance *inst, uint64_t pfn, unsigned order, bool use_cache);
+
+#endif /* MS_INTERNAL_H */

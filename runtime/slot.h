@@ -1,0 +1,68 @@
+/*
+ * Life-cycle transitions of one block's head slot.
+ *
+ *   free/cached --claim--> allocated --release--> free/cached
+ *
+ * claim: CAS(refcount REFCOUNT_UNUSED -> 1).  Anything else seen means a
+ * double hand-out or a corrupted list and goes to the panic hook with the pfn
+ * and the value seen.  After the CAS the slot is exclusively ours, so the new
+ * epoch is written with plain stores (no further locked instruction):
+ * vtable 0, guard cleared except POISONED, order, ALLOCATED + purpose flags
+ * (FREE cleared), and last the generation + 1 with release order, which
+ * publishes the epoch to handle checks.
+ *
+ * release: the slot goes back to reset_with_free_list_meta state: refcount
+ * REFCOUNT_UNUSED, vtable 0, guard cleared except POISONED, no flags (the
+ * list code sets FREE on heads).  Guard POISONED is only ever set with
+ * fetch_or and only ever cleared by nobody, so it is never lost; frame_flags
+ * POISONED mirrors it.
+ */
+#ifndef MS_SLOT_H
+#define MS_SLOT_H
+
+#include "internal.h"
+
+/* Guard bits other than POISONED are cleared without losing a POISONED set
+ * concurrently by ms_mark_poisoned.  Returns the guard seen. */
+static inline uint32_t ms_slot_clear_guard(struct meta_slot *slot)
+{
+	uint32_t guard = meta_slot_guard_load(slot);
+
+	if ((guard & ~META_SLOT_META_GUARD_POISONED) != 0)
+		guard = meta_slot_guard_fetch_and(slot, META_SLOT_META_GUARD_POISONED);
+	return guard;
+}
+
+/* Claims the block at pfn for its caller and starts a new epoch.
+ * owner_cpu < 0x10000 is written to meta_aux.owner_cpu when it differs. */
+static inline uint32_t ms_slot_claim(struct ms_instance *inst, uint64_t pfn, unsigned order,
+				     uint32_t stamp_flags, uint32_t owner_cpu)
+{
+	struct meta_slot *slot = ms_slot(inst, pfn);
+	uint32_t expected = MS_UNUSED;
+
+	if (!meta_slot_refcount_cas(slot, &expected, 1))
+		inst->platform->panic("claim: frame not free (double hand-out or corrupt list)",
+				      pfn, expected);
+	meta_slot_vtable_store(slot, 0);
+	uint32_t guard = ms_slot_clear_guard(slot);
+	if (guard & META_SLOT_META_GUARD_POISONED)
+		stamp_flags |= META_SLOT_FRAME_FLAGS_POISONED;
+	meta_slot_order_store(slot, order);
+	meta_slot_flags_store(slot, stamp_flags | META_SLOT_FRAME_FLAGS_ALLOCATED);
+	if (owner_cpu != UINT32_MAX && meta_slot_meta_aux_owner_cpu_get(slot) != owner_cpu)
+		meta_slot_meta_aux_owner_cpu_set(slot, owner_cpu);
+	uint32_t generation = meta_slot_generation_load(slot) + 1;
+	meta_slot_generation_store(slot, generation);
+	return generation;
+}
+
+/* Slot of a block that just left refcount 1 (or 0 after the last put). */
+static inline void ms_slot_reset_free(struct meta_slot *slot)
+{
+	meta_slot_vtable_store(slot, 0);
+	ms_slot_clear_guard(slot);
+	meta_slot_flags_store(slot, 0);
+}
+
+#endif /* MS_SLOT_H */

@@ -1,0 +1,106 @@
+/*
+ * Synchronisation of the runtime's own (non-metadata) state: the instance's
+ * ticket lock, the per-CPU cache lock, relaxed per-CPU counters and the one
+ * acquire fence of the last put.  This is the only file of runtime/ that names
+ * a memory order; metadata is touched only through the generated accessors,
+ * whose orders come from the schema.
+ */
+#ifndef MS_SYNC_H
+#define MS_SYNC_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "metaslot/ms.h"
+
+static inline void ms_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("pause" ::: "memory");
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/*
+ * Ticket lock: FIFO-fair, one atomic add to take a ticket, a release store to
+ * pass the lock on.  Holders run with interrupts saved (see ms_lock_irq()).
+ */
+static inline void ms_lock_init(struct ms_lock *lock)
+{
+	atomic_init(&lock->next_ticket, 0);
+	atomic_init(&lock->now_serving, 0);
+}
+
+static inline void ms_lock_acquire(struct ms_lock *lock)
+{
+	uint32_t ticket = atomic_fetch_add_explicit(&lock->next_ticket, 1, memory_order_relaxed);
+	while (atomic_load_explicit(&lock->now_serving, memory_order_acquire) != ticket)
+		ms_cpu_relax();
+}
+
+static inline void ms_lock_release(struct ms_lock *lock)
+{
+	uint32_t serving = atomic_load_explicit(&lock->now_serving, memory_order_relaxed);
+	atomic_store_explicit(&lock->now_serving, serving + 1, memory_order_release);
+}
+
+/*
+ * Per-CPU cache lock: test-and-test-and-set.  Only the owning CPU takes it on
+ * the hot path, so it is uncontended and costs one exchange; other CPUs take
+ * it to drain the cache before out-of-memory (Linux protects its per-CPU
+ * lists with a spinlock for the same reason).
+ */
+static inline void ms_pcp_lock(struct ms_pcp *pcp)
+{
+	while (atomic_exchange_explicit(&pcp->busy, 1, memory_order_acquire) != 0) {
+		while (atomic_load_explicit(&pcp->busy, memory_order_relaxed) != 0)
+			ms_cpu_relax();
+	}
+}
+
+static inline void ms_pcp_unlock(struct ms_pcp *pcp)
+{
+	atomic_store_explicit(&pcp->busy, 0, memory_order_release);
+}
+
+/* Counters written by one owner (under its lock) and read by anyone. */
+static inline uint32_t ms_counter_load32(_Atomic uint32_t *counter)
+{
+	return atomic_load_explicit(counter, memory_order_relaxed);
+}
+
+static inline void ms_counter_store32(_Atomic uint32_t *counter, uint32_t value)
+{
+	atomic_store_explicit(counter, value, memory_order_relaxed);
+}
+
+static inline uint64_t ms_counter_load64(_Atomic uint64_t *counter)
+{
+	return atomic_load_explicit(counter, memory_order_relaxed);
+}
+
+/* Owner-only increment: a load and a store, no locked instruction. */
+static inline void ms_counter_bump64(_Atomic uint64_t *counter)
+{
+	uint64_t value = atomic_load_explicit(counter, memory_order_relaxed);
+	atomic_store_explicit(counter, value + 1, memory_order_relaxed);
+}
+
+/* Shared, rarely written counter (poison marks). */
+static inline void ms_counter_inc_shared32(_Atomic uint32_t *counter)
+{
+	atomic_fetch_add_explicit(counter, 1, memory_order_seq_cst);
+}
+
+/*
+ * The acquire fence of the last put: the refcount's fetch_sub is a release,
+ * so every earlier holder's writes to the frame happen before this fence and
+ * so before on_last_ref and the free that follow it.
+ */
+static inline void ms_last_ref_fence(void)
+{
+	atomic_thread_fence(memory_order_acquire);
+}
+
+#endif /* MS_SYNC_H */
