@@ -131,7 +131,7 @@ class _Placer:
             self.problem(prev.loc, f"implicit hole: the compiler adds {total - pos} bytes of tail "
                          f"padding after '{prev.name}' at offset {pos} of {owner}",
                          f"declare {{name: _reserved_end, type: u8[{total - pos}], "
-                         "reserved: true}} as the last member")
+                         "reserved: true} as the last member")
         if want_size is not None and total != want_size:
             self.problem(self.schema.size_loc, f"the computed size of {owner} is {total} bytes, "
                          f"but 'size' says {want_size}",

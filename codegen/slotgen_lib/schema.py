@@ -26,25 +26,38 @@ def value_range(scalar: str) -> tuple[int, int]:
     return 0, (1 << bits) - 1
 
 
-def load_file(path: str) -> Schema:
-    """Read, parse and validate a schema file; raise SlotgenError listing every problem."""
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read(yamlload.MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        from .errors import Diagnostic, SlotgenError
-
-        raise SlotgenError([Diagnostic(Loc(path), f"cannot read the schema: {exc.strerror}")])
-    return load_text(path, text)
-
-
 def load_text(path: str, text: bytes) -> Schema:
-    raw = yamlload.load(path, text)
-    errors = Collector()
-    schema = _build(path, hashlib.sha256(text).hexdigest(), raw, Reader(path, errors), errors)
+    schema, errors, _ = check_text(path, text)
     errors.raise_if_any()
     assert schema is not None
     return schema
+
+
+def check_text(path: str, text: bytes) -> tuple[Schema | None, Collector, bool]:
+    """The model (None if unusable), the problems found, and whether the model is whole.
+
+    A whole model lost no member, type, constant or flag to an error, so its
+    layout can still be computed and checked to report every problem in one run.
+    """
+    raw = yamlload.load(path, text)
+    errors = Collector()
+    schema = _build(path, hashlib.sha256(text).hexdigest(), raw, Reader(path, errors), errors)
+    whole = schema is not None and _count(raw) == _count_model(schema)
+    return schema, errors, whole
+
+
+def _count(raw: Any) -> int:
+    if not isinstance(raw, YMap):
+        return -1
+    total = len(raw.get("fields") or [])
+    types = raw.get("types")
+    if isinstance(types, YMap):
+        total += sum(len(t.get("fields") or []) + 1 for t in types.values() if isinstance(t, YMap))
+    return total
+
+
+def _count_model(schema: Schema) -> int:
+    return len(schema.fields) + sum(len(t.fields) + 1 for t in schema.types)
 
 
 def _build(path: str, sha: str, raw: Any, rd: Reader, errors: Collector) -> Schema | None:
@@ -72,7 +85,7 @@ def _build(path: str, sha: str, raw: Any, rd: Reader, errors: Collector) -> Sche
     fields_node = rd.sequence(top.get("fields"), rd.loc(top, "fields"), "'fields'") \
         if "fields" in top else None
     fields = members.read_fields(fields_node, ctx, "the struct") if fields_node is not None else ()
-    if fields_node is not None and not fields:
+    if fields_node is not None and not fields_node:
         errors.error(rd.loc(top, "fields"), "'fields' is empty", "declare at least one member")
     schema = Schema(
         path=path, sha256=sha, version=version, struct=struct, prefix=prefix,
@@ -150,7 +163,7 @@ def _types(top: YMap, rd: Reader, ctx: members.Context) -> tuple[Aggregate, ...]
         seq = rd.sequence(fields_node, rd.loc(spec, "fields"), f"'fields' of type '{name}'") \
             if fields_node is not None else None
         fields = members.read_fields(seq, ctx, f"type '{name}'") if seq is not None else ()
-        if seq is not None and not fields:
+        if seq is not None and not seq:
             rd.errors.error(rd.loc(spec, "fields"), f"type '{name}' has no fields")
         out.append(Aggregate(name, rd.doc(spec, f"type '{name}'"), fields, where))
     return tuple(out)
