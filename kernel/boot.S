@@ -22,7 +22,8 @@ boot_pml4:	.skip 4096
 boot_pdpt:	.skip 4096
 boot_pd:	.skip 4096 * 4
 	.balign 16
-boot_stack:	.skip 16384
+	.global boot_stack
+boot_stack:	.skip 65536		/* zeroed with .bss: stack_report measures use */
 	.global boot_stack_top
 boot_stack_top:
 
@@ -45,8 +46,8 @@ _start:
 	cld
 	mov	%eax, %esi			/* keep magic and mbi out of rep's way */
 	mov	%ebx, %ebp
-	mov	$__bss_start, %edi
-	mov	$__bss_end, %ecx
+	mov	$kernel_bss_start, %edi
+	mov	$kernel_bss_end, %ecx
 	sub	%edi, %ecx
 	shr	$2, %ecx
 	xor	%eax, %eax

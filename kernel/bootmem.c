@@ -1,15 +1,18 @@
 /*
  * Boot-time physical memory bookkeeping.  Usable ranges are trimmed to
- * whole frames; reservations are kept sorted and never overlap usable
- * space twice.  bootmem_alloc is first fit over candidate start points:
- * the kernel end, then each usable range start, moving past any
- * reservation a candidate collides with.
+ * whole frames and kept sorted; reservations (first MiB, kernel image,
+ * page tables, metadata array) are kept sorted by start.  The free spans
+ * are the usable ranges minus the reservations.  Example at -m 64M: usable
+ * [0, 0x9fc00) and [1 MiB, 0x3fe0000); reserved [0, 1 MiB), the kernel
+ * [1 MiB, 0x11e000) and the metadata [16 MiB, 17 MiB); free spans are
+ * [0x11e000, 16 MiB) and [17 MiB, 0x3fe0000).
+ *
+ * bootmem_alloc is first fit over candidate start points: the kernel end
+ * (or a caller's minimum), then each usable range start, each candidate
+ * moved past any reservation it collides with.
  */
 #include "bootmem.h"
 
-#include <stdbool.h>
-
-#include "klib.h"
 #include "kprintf.h"
 #include "panic.h"
 
@@ -23,8 +26,8 @@ struct range {
 	const char *what;
 };
 
-extern char __kernel_start[];
-extern char __kernel_end[];
+extern char kernel_image_start[];
+extern char kernel_image_end[];
 
 static struct range usable[MAX_RANGES];
 static unsigned nr_usable;
@@ -51,7 +54,7 @@ static void add_usable(uint64_t start, uint64_t end)
 		usable[i] = usable[i - 1];
 		i--;
 	}
-	usable[i] = (struct range){ start, end, "usable" };
+	usable[i] = (struct range){start, end, "usable"};
 }
 
 static void reserve(uint64_t start, uint64_t end, const char *what)
@@ -63,7 +66,7 @@ static void reserve(uint64_t start, uint64_t end, const char *what)
 		reserved[i] = reserved[i - 1];
 		i--;
 	}
-	reserved[i] = (struct range){ start, end, what };
+	reserved[i] = (struct range){start, end, what};
 }
 
 void bootmem_init(const struct memmap *map)
@@ -85,7 +88,7 @@ void bootmem_init(const struct memmap *map)
 	stats.reserved_frames = stats.max_usable_pfn - stats.usable_frames;
 
 	reserve(0, LOW_RESERVED_BYTES, "first MiB");
-	reserve((uintptr_t)__kernel_start, align_up((uintptr_t)__kernel_end, FRAME_BYTES),
+	reserve((uintptr_t)kernel_image_start, align_up((uintptr_t)kernel_image_end, FRAME_BYTES),
 		"kernel image");
 }
 
@@ -107,11 +110,10 @@ static const struct range *find_reserved(uint64_t start, uint64_t end)
 static bool try_place(uint64_t candidate, uint64_t bytes, uint64_t align, uint64_t *out)
 {
 	for (unsigned i = 0; i < nr_usable; i++) {
-		uint64_t start = align_up(candidate > usable[i].start ? candidate : usable[i].start,
-					  align);
-
 		if (candidate >= usable[i].end)
 			continue;
+		uint64_t start =
+		    align_up(candidate > usable[i].start ? candidate : usable[i].start, align);
 		for (;;) {
 			uint64_t end = start + bytes;
 			if (end > usable[i].end || end > FOUR_GIB)
@@ -128,24 +130,43 @@ static bool try_place(uint64_t candidate, uint64_t bytes, uint64_t align, uint64
 	return false;
 }
 
-uint64_t bootmem_alloc(uint64_t bytes, uint64_t align_bytes, const char *what)
+static uint64_t alloc_from(uint64_t bytes, uint64_t align_bytes, uint64_t min_phys,
+			   const char *what)
 {
 	uint64_t phys;
 
 	KASSERT(align_bytes >= FRAME_BYTES && (align_bytes & (align_bytes - 1)) == 0);
 	bytes = align_up(bytes, FRAME_BYTES);
-	bool found = try_place((uintptr_t)__kernel_end, bytes, align_bytes, &phys);
-	for (unsigned i = 0; !found && i < nr_usable; i++)
-		found = try_place(usable[i].start, bytes, align_bytes, &phys);
+	bool found = try_place(min_phys, bytes, align_bytes, &phys);
+	for (unsigned i = 0; !found && i < nr_usable; i++) {
+		if (usable[i].end > min_phys)
+			found = try_place(usable[i].start > min_phys ? usable[i].start : min_phys,
+					  bytes, align_bytes, &phys);
+	}
 	if (!found)
-		panic("bootmem: no room for %s (%lu bytes)", what, bytes);
+		return 0;
 	reserve(phys, phys + bytes, what);
-	memset((void *)(uintptr_t)phys, 0, bytes);
 	return phys;
 }
 
-void bootmem_for_each_free(void (*fn)(uint64_t start_pfn, uint64_t end_pfn, void *ctx),
-			   void *ctx)
+uint64_t bootmem_alloc(uint64_t bytes, uint64_t align_bytes, const char *what)
+{
+	uint64_t phys = alloc_from(bytes, align_bytes, (uintptr_t)kernel_image_end, what);
+
+	if (!phys)
+		phys = alloc_from(bytes, align_bytes, LOW_RESERVED_BYTES, what);
+	if (!phys)
+		panic("bootmem: no room for %s (%lu bytes)", what, bytes);
+	return phys;
+}
+
+uint64_t bootmem_alloc_above(uint64_t bytes, uint64_t align_bytes, uint64_t min_phys,
+			     const char *what)
+{
+	return alloc_from(bytes, align_bytes, min_phys, what);
+}
+
+void bootmem_for_each_free(void (*fn)(uint64_t start_pfn, uint64_t end_pfn, void *ctx), void *ctx)
 {
 	for (unsigned i = 0; i < nr_usable; i++) {
 		uint64_t start = usable[i].start;

@@ -35,18 +35,18 @@ void gdt_init(void)
 
 	memset(&tss, 0, sizeof(tss));
 	tss.ist[IST_DOUBLE_FAULT - 1] =
-		(uint64_t)(uintptr_t)(double_fault_stack + sizeof(double_fault_stack));
+	    (uint64_t)(uintptr_t)(double_fault_stack + sizeof(double_fault_stack));
 	tss.iomap_base = sizeof(tss);
 
 	gdt[0] = 0;
-	gdt[1] = 0x00209A0000000000ull;	/* 64-bit code, present, DPL 0 */
-	gdt[2] = 0x0000920000000000ull;	/* data, present, writable */
+	gdt[1] = 0x00209A0000000000ull; /* 64-bit code, present, DPL 0 */
+	gdt[2] = 0x0000920000000000ull; /* data, present, writable */
 	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
-		 (0x89ull << 40) |	/* present, available 64-bit TSS */
+		 (0x89ull << 40) | /* present, available 64-bit TSS */
 		 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
 	gdt[4] = base >> 32;
 
-	struct gdt_ptr ptr = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+	struct gdt_ptr ptr = {sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt};
 	__asm__ volatile("lgdt %0" : : "m"(ptr) : "memory");
 	__asm__ volatile("ltr %w0" : : "r"(GDT_TSS));
 }

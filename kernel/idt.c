@@ -1,10 +1,10 @@
-/* IDT for the 32 CPU exceptions; every one is fatal and reported. */
+/* IDT: the 32 CPU exceptions, each fatal and reported, then the PIC lines. */
 #include "trap.h"
 
 #include "io.h"
-#include "klib.h"
 #include "kprintf.h"
 #include "panic.h"
+#include "pic.h"
 
 struct idt_entry {
 	uint16_t offset_low;
@@ -24,29 +24,55 @@ struct idt_ptr {
 } __attribute__((packed));
 
 #define NR_EXCEPTIONS 32
-#define GATE_INTERRUPT 0x8E	/* present, DPL 0, 64-bit interrupt gate */
+#define NR_VECTORS (PIC_VECTOR_BASE + PIC_NR_LINES)
+#define GATE_INTERRUPT 0x8E /* present, DPL 0, 64-bit interrupt gate */
 
 extern const uint64_t isr_stub_table[NR_EXCEPTIONS];
-static struct idt_entry idt[NR_EXCEPTIONS];
+extern const uint64_t irq_stub_table[PIC_NR_LINES];
+static struct idt_entry idt[NR_VECTORS];
+
+_Static_assert(PIC_VECTOR_BASE == NR_EXCEPTIONS, "PIC vectors follow the exceptions");
 
 static const char *const exception_names[NR_EXCEPTIONS] = {
-	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint",
-	"#OF overflow", "#BR bound range", "#UD invalid opcode",
-	"#NM device not available", "#DF double fault",
-	"coprocessor segment overrun", "#TS invalid TSS",
-	"#NP segment not present", "#SS stack fault",
-	"#GP general protection", "#PF page fault", "reserved 15",
-	"#MF x87 error", "#AC alignment check", "#MC machine check",
-	"#XM SIMD error", "#VE virtualization", "#CP control protection",
-	"reserved 22", "reserved 23", "reserved 24", "reserved 25",
-	"reserved 26", "reserved 27", "reserved 28", "reserved 29",
-	"#SX security", "reserved 31",
+    "#DE divide error",
+    "#DB debug",
+    "NMI",
+    "#BP breakpoint",
+    "#OF overflow",
+    "#BR bound range",
+    "#UD invalid opcode",
+    "#NM device not available",
+    "#DF double fault",
+    "coprocessor segment overrun",
+    "#TS invalid TSS",
+    "#NP segment not present",
+    "#SS stack fault",
+    "#GP general protection",
+    "#PF page fault",
+    "reserved 15",
+    "#MF x87 error",
+    "#AC alignment check",
+    "#MC machine check",
+    "#XM SIMD error",
+    "#VE virtualization",
+    "#CP control protection",
+    "reserved 22",
+    "reserved 23",
+    "reserved 24",
+    "reserved 25",
+    "reserved 26",
+    "reserved 27",
+    "reserved 28",
+    "reserved 29",
+    "#SX security",
+    "reserved 31",
 };
 
 void idt_init(void)
 {
-	for (unsigned vec = 0; vec < NR_EXCEPTIONS; vec++) {
-		uint64_t handler = isr_stub_table[vec];
+	for (unsigned vec = 0; vec < NR_VECTORS; vec++) {
+		uint64_t handler =
+		    vec < NR_EXCEPTIONS ? isr_stub_table[vec] : irq_stub_table[vec - NR_EXCEPTIONS];
 		struct idt_entry *e = &idt[vec];
 
 		e->offset_low = handler & 0xffff;
@@ -57,7 +83,7 @@ void idt_init(void)
 		e->offset_high = (uint32_t)(handler >> 32);
 		e->reserved = 0;
 	}
-	struct idt_ptr ptr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+	struct idt_ptr ptr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
 	__asm__ volatile("lidt %0" : : "m"(ptr) : "memory");
 }
 
@@ -65,41 +91,14 @@ _Noreturn void trap_dispatch(struct trap_frame *f)
 {
 	const char *name = f->vector < NR_EXCEPTIONS ? exception_names[f->vector] : "?";
 
-	kprintf("\nEXCEPTION: vector %lu (%s), error code 0x%lx\n", f->vector, name,
-		f->error_code);
-	kprintf("  rip=%016lx cs=%04lx rflags=%016lx rsp=%016lx\n", f->rip, f->cs,
-		f->rflags, f->rsp);
+	kprintf("\nEXCEPTION: vector %lu (%s), error code 0x%lx\n", f->vector, name, f->error_code);
+	kprintf("  rip=%016lx cs=%04lx rflags=%016lx rsp=%016lx\n", f->rip, f->cs, f->rflags,
+		f->rsp);
 	if (f->vector == 14)
 		kprintf("  cr2=%016lx (%s, %s)\n", read_cr2(),
 			(f->error_code & 1) ? "protection" : "not present",
 			(f->error_code & 2) ? "write" : "read");
-	kprintf("  rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx\n", f->rax, f->rbx,
-		f->rcx, f->rdx);
-	kprintf("  rsi=%016lx rdi=%016lx rbp=%016lx r8 =%016lx\n", f->rsi, f->rdi,
-		f->rbp, f->r8);
+	kprintf("  rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
+	kprintf("  rsi=%016lx rdi=%016lx rbp=%016lx r8 =%016lx\n", f->rsi, f->rdi, f->rbp, f->r8);
 	panic("unhandled CPU exception %lu", f->vector);
-}
-
-/* Addresses nothing maps: PML4 slot 128 is never present, and bit 63 set
- * without bits 47-62 is non-canonical. */
-#define UNMAPPED_ADDR 0x0000400000000000ull
-#define NONCANONICAL_ADDR 0x8000000000000000ull
-
-_Noreturn void trap_provoke(const char *kind)
-{
-	kprintf("crash: provoking %s\n", kind);
-	if (strcmp(kind, "pf") == 0) {
-		(void)*(volatile uint64_t *)(uintptr_t)UNMAPPED_ADDR;
-	} else if (strcmp(kind, "gp") == 0) {
-		(void)*(volatile uint64_t *)(uintptr_t)NONCANONICAL_ADDR;
-	} else if (strcmp(kind, "df") == 0) {
-		/* A page fault whose frame cannot be pushed becomes a double
-		 * fault, which runs on its own IST stack. */
-		__asm__ volatile("mov %0, %%rsp\n\tpushq $0" : : "r"(UNMAPPED_ADDR) : "memory");
-	} else if (strcmp(kind, "ud") == 0) {
-		__asm__ volatile("ud2");
-	} else if (strcmp(kind, "panic") == 0) {
-		panic("requested from the command line");
-	}
-	panic("crash=%s: unknown kind or the fault did not happen", kind);
 }

@@ -12,10 +12,7 @@ void *memset(void *dst, int c, size_t len_bytes)
 {
 	void *d = dst;
 
-	__asm__ volatile("rep stosb"
-			 : "+D"(d), "+c"(len_bytes)
-			 : "a"(c)
-			 : "memory");
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(len_bytes) : "a"(c) : "memory");
 	return dst;
 }
 
@@ -23,10 +20,7 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t len_bytes)
 {
 	void *d = dst;
 
-	__asm__ volatile("rep movsb"
-			 : "+D"(d), "+S"(src), "+c"(len_bytes)
-			 :
-			 : "memory");
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(len_bytes) : : "memory");
 	return dst;
 }
 

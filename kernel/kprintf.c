@@ -7,7 +7,7 @@
 #include "serial.h"
 
 struct sink {
-	char *buf;		/* NULL: write to the serial port */
+	char *buf; /* NULL: write to the serial port */
 	size_t buf_bytes;
 	size_t len;
 };
@@ -47,8 +47,8 @@ static void put_string(struct sink *out, const struct spec *sp, const char *s)
 		sink_pad(out, ' ', sp->width - len);
 }
 
-static void put_number(struct sink *out, const struct spec *sp, uint64_t value,
-		       unsigned base, bool negative, bool upper)
+static void put_number(struct sink *out, const struct spec *sp, uint64_t value, unsigned base,
+		       bool negative, bool upper)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
@@ -98,7 +98,7 @@ static void format(struct sink *out, const char *fmt, va_list ap)
 			sink_put(out, *fmt);
 			continue;
 		}
-		struct spec sp = { false, false, 0 };
+		struct spec sp = {false, false, 0};
 		fmt++;
 		for (;; fmt++) {
 			if (*fmt == '-')
@@ -154,7 +154,7 @@ static void format(struct sink *out, const char *fmt, va_list ap)
 
 void kvprintf(const char *fmt, va_list ap)
 {
-	struct sink out = { NULL, 0, 0 };
+	struct sink out = {NULL, 0, 0};
 
 	format(&out, fmt, ap);
 }
@@ -176,7 +176,7 @@ void kputs(const char *s)
 
 size_t ksnprintf(char *buf, size_t buf_bytes, const char *fmt, ...)
 {
-	struct sink out = { buf, buf_bytes, 0 };
+	struct sink out = {buf, buf_bytes, 0};
 	va_list ap;
 
 	va_start(ap, fmt);

@@ -14,6 +14,6 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kvprintf(const char *fmt, va_list ap);
 /* Formats into buf (always NUL-terminated); returns the length written. */
 size_t ksnprintf(char *buf, size_t buf_bytes, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

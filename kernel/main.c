@@ -5,7 +5,8 @@
  *   3. allocator self-tests
  *   4. buddyinfo and "selftest: N passed, M failed"
  * then either the serial shell (command line "shell") or an exit whose
- * QEMU status says whether M == 0 (see panic.h).
+ * QEMU status says whether M == 0 (see panic.h).  "crash=KIND" on the
+ * command line provokes a failure instead (trap.h), for the tests.
  */
 #include <stdint.h>
 
@@ -19,6 +20,7 @@
 #include "selftest.h"
 #include "serial.h"
 #include "shell.h"
+#include "stack.h"
 #include "trap.h"
 #include "zones.h"
 
@@ -40,7 +42,7 @@ static void setup_memory(void)
 
 void kmain(uint32_t magic, uint64_t mbi_phys)
 {
-	struct selftest_totals totals = { 0, 0 };
+	struct selftest_totals totals = {0, 0};
 	char buf[16];
 
 	serial_init();
@@ -53,7 +55,8 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 		trap_provoke(buf);
 
 	unsigned mismatches = layout_check();
-	selftest_record(&totals, "layout", mismatches == 0, "struct meta_slot differs from the schema");
+	selftest_record(&totals, "layout", mismatches == 0,
+			"struct meta_slot differs from the schema");
 	if (mismatches) {
 		kprintf("layout: not starting the allocator on a wrong metadata layout\n");
 		selftest_print_summary(&totals);
@@ -62,11 +65,12 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 
 	setup_memory();
 	selftest_run_all(&totals);
+	kprintf("stack: %lu of %lu bytes used\n", stack_used_bytes(), stack_size_bytes());
 	kprintf("buddyinfo:\n");
 	zones_print_buddyinfo();
 	selftest_print_summary(&totals);
 
 	if (boot_cmdline_has("shell"))
-		shell_run();
+		shell_run(&totals);
 	qemu_exit(totals.failed ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
 }

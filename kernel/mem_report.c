@@ -8,12 +8,18 @@
 static const char *type_name(uint32_t type)
 {
 	switch (type) {
-	case 1: return "usable";
-	case 2: return "reserved";
-	case 3: return "ACPI reclaimable";
-	case 4: return "ACPI NVS";
-	case 5: return "bad";
-	default: return "reserved (other)";
+	case 1:
+		return "usable";
+	case 2:
+		return "reserved";
+	case 3:
+		return "ACPI reclaimable";
+	case 4:
+		return "ACPI NVS";
+	case 5:
+		return "bad";
+	default:
+		return "reserved (other)";
 	}
 }
 
@@ -24,8 +30,8 @@ void mem_report_map(void)
 	for (unsigned i = 0; i < map->nr_entries; i++) {
 		const struct memmap_entry *e = &map->entries[i];
 
-		kprintf("mem: [0x%016lx-0x%016lx] %s\n", e->base,
-			e->base + e->length_bytes - 1, type_name(e->type));
+		kprintf("mem: [0x%016lx-0x%016lx] %s\n", e->base, e->base + e->length_bytes - 1,
+			type_name(e->type));
 	}
 }
 

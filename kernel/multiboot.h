@@ -16,7 +16,7 @@
 struct memmap_entry {
 	uint64_t base;
 	uint64_t length_bytes;
-	uint32_t type;		/* 1 usable, 3 ACPI, 4 NVS, 5 bad, else reserved */
+	uint32_t type; /* 1 usable, 3 ACPI, 4 NVS, 5 bad, else reserved */
 };
 
 struct memmap {

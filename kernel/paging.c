@@ -10,6 +10,7 @@
 
 #include "bootmem.h"
 #include "io.h"
+#include "klib.h"
 #include "panic.h"
 
 #define PTE_PRESENT 0x1ull
@@ -31,8 +32,10 @@ static uint64_t *table_at(uint64_t entry)
 static uint64_t *walk(uint64_t *entry, uint64_t *nr_tables)
 {
 	if (!(*entry & PTE_PRESENT)) {
-		*entry = bootmem_alloc(FRAME_BYTES, FRAME_BYTES, "page table") | PTE_PRESENT |
-			 PTE_WRITE;
+		uint64_t table = bootmem_alloc(FRAME_BYTES, FRAME_BYTES, "page table");
+
+		memset((void *)(uintptr_t)table, 0, FRAME_BYTES);
+		*entry = table | PTE_PRESENT | PTE_WRITE;
 		(*nr_tables)++;
 	}
 	KASSERT(!(*entry & PTE_HUGE));

@@ -23,11 +23,10 @@ _Noreturn void qemu_exit(enum qemu_exit_code code);
 /* Prints "PANIC: <reason>" and exits QEMU with QEMU_EXIT_PANIC. */
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-#define KASSERT(cond)                                                        \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			panic("assertion failed: %s at %s:%d", #cond,        \
-			      __FILE__, __LINE__);                           \
+#define KASSERT(cond)                                                                              \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			panic("assertion failed: %s at %s:%d", #cond, __FILE__, __LINE__);         \
 	} while (0)
 
 #endif

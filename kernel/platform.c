@@ -18,7 +18,7 @@ static unsigned long kernel_irq_save(void)
 
 static void kernel_irq_restore(unsigned long rflags)
 {
-	if (rflags & (1ul << 9))	/* IF */
+	if (rflags & (1ul << 9)) /* IF */
 		__asm__ volatile("sti" : : : "memory");
 }
 
@@ -38,10 +38,10 @@ static void kernel_runtime_panic(const char *what, uint64_t pfn, uint64_t value)
 }
 
 const struct ms_platform kernel_platform = {
-	.irq_save = kernel_irq_save,
-	.irq_restore = kernel_irq_restore,
-	.cpu_id = kernel_cpu_id,
-	.phys_to_virt = kernel_phys_to_virt,
-	.panic = kernel_runtime_panic,
-	.memset = memset,
+    .irq_save = kernel_irq_save,
+    .irq_restore = kernel_irq_restore,
+    .cpu_id = kernel_cpu_id,
+    .phys_to_virt = kernel_phys_to_virt,
+    .panic = kernel_runtime_panic,
+    .memset = memset,
 };

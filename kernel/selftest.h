@@ -13,8 +13,7 @@ struct selftest_totals {
  * deliberately quarantined. */
 void selftest_run_all(struct selftest_totals *totals);
 /* Counts the boot layout check as one self-test. */
-void selftest_record(struct selftest_totals *totals, const char *name, int ok,
-		     const char *why);
+void selftest_record(struct selftest_totals *totals, const char *name, int ok, const char *why);
 void selftest_print_summary(const struct selftest_totals *totals);
 
 #endif

@@ -1,19 +1,10 @@
 /* Snapshots, in-frame block chains and "allocate all of RAM". */
 #include "selftest_lib.h"
 
+#include "bootmem.h"
 #include "klib.h"
 #include "kprintf.h"
 #include "panic.h"
-
-struct chain_link {
-	uint64_t next_pfn;
-	uint64_t order;
-};
-
-static struct chain_link *link_of(uint64_t pfn)
-{
-	return (struct chain_link *)(uintptr_t)(pfn << 12);
-}
 
 void snapshot_take(struct zone_snapshot *snap)
 {
@@ -29,8 +20,8 @@ void snapshot_take(struct zone_snapshot *snap)
 		snap->nr_free[z] = st.nr_free;
 		snap->nr_quarantined[z] = st.nr_quarantined;
 		memcpy(snap->nr_free_blocks[z], st.nr_free_blocks, sizeof(st.nr_free_blocks));
-		if (ms_dump(inst, snap->buddyinfo[z], sizeof(snap->buddyinfo[z])) < 0)
-			snap->buddyinfo[z][0] = '\0';
+		int len = ms_dump(inst, snap->buddyinfo[z], sizeof(snap->buddyinfo[z]));
+		KASSERT(len >= 0);
 	}
 }
 
@@ -39,20 +30,31 @@ bool snapshot_equal(const struct zone_snapshot *a, const struct zone_snapshot *b
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
-void chain_init(struct block_chain *chain)
+bool chain_init(struct block_chain *chain, uint64_t capacity_blocks)
 {
-	chain->head_pfn = CHAIN_END;
+	uint64_t bytes = (capacity_blocks + 1) * sizeof(struct chain_entry);
+	struct ms_alloc_opts opts = {.flags = MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE};
+	struct ms_handle h;
+
+	while (((uint64_t)FRAME_BYTES << opts.order) < bytes)
+		opts.order++;
+	chain->entries = NULL;
+	chain->capacity = 0;
 	chain->nr_blocks = 0;
 	chain->nr_frames = 0;
+	if (opts.order > MS_MAX_ORDER || zones_alloc(ZONE_NORMAL, &opts, &h, NULL) != MS_OK)
+		return false;
+	chain->entries = (struct chain_entry *)(uintptr_t)(h.pfn << FRAME_SHIFT);
+	chain->capacity = capacity_blocks + 1;
+	chain_push(chain, h.pfn, opts.order);
+	return true;
 }
 
 void chain_push(struct block_chain *chain, uint64_t pfn, unsigned order)
 {
-	struct chain_link *link = link_of(pfn);
-
-	link->next_pfn = chain->head_pfn;
-	link->order = order;
-	chain->head_pfn = pfn;
+	KASSERT(chain->nr_blocks < chain->capacity);
+	chain->entries[chain->nr_blocks].pfn = pfn;
+	chain->entries[chain->nr_blocks].order = order;
 	chain->nr_blocks++;
 	chain->nr_frames += 1ull << order;
 }
@@ -60,8 +62,8 @@ void chain_push(struct block_chain *chain, uint64_t pfn, unsigned order)
 bool chain_visit(const struct block_chain *chain,
 		 bool (*visit)(uint64_t pfn, unsigned order, void *ctx), void *ctx)
 {
-	for (uint64_t pfn = chain->head_pfn; pfn != CHAIN_END; pfn = link_of(pfn)->next_pfn) {
-		if (!visit(pfn, (unsigned)link_of(pfn)->order, ctx))
+	for (uint64_t i = 0; i < chain->nr_blocks; i++) {
+		if (!visit(chain->entries[i].pfn, (unsigned)chain->entries[i].order, ctx))
 			return false;
 	}
 	return true;
@@ -71,28 +73,42 @@ int chain_free(struct block_chain *chain)
 {
 	int first_err = MS_OK;
 
-	while (chain->head_pfn != CHAIN_END) {
-		uint64_t pfn = chain->head_pfn;
-		struct chain_link link = *link_of(pfn);
-		int err = zones_free(pfn, (unsigned)link.order);
+	/* Backwards, so entries[0] (the storage itself) goes last. */
+	while (chain->nr_blocks > 0) {
+		struct chain_entry e = chain->entries[chain->nr_blocks - 1];
+		int err = zones_free(e.pfn, (unsigned)e.order);
 
 		if (err != MS_OK && first_err == MS_OK)
 			first_err = err;
-		chain->head_pfn = link.next_pfn;
 		chain->nr_blocks--;
-		chain->nr_frames -= 1ull << link.order;
+		chain->nr_frames -= 1ull << e.order;
 	}
+	chain->entries = NULL;
 	return first_err;
 }
 
-void alloc_everything(struct block_chain *chain, enum zone_id only)
+bool alloc_everything(struct block_chain *chain, enum zone_id only)
 {
+	/* Largest orders first take the free blocks exactly as they are, so
+	 * the chain needs one entry per free block, plus the blocks that
+	 * allocating the storage itself splits off. */
+	uint64_t nr_blocks = MS_NR_ORDERS;
+
 	for (int z = 0; z < NR_ZONES; z++) {
-		if (zone_instance((enum zone_id)z))
-			ms_cache_drain_all(zone_instance((enum zone_id)z));
+		struct ms_instance *inst = zone_instance((enum zone_id)z);
+		struct ms_stats st;
+
+		if (!inst || (only != NR_ZONES && only != (enum zone_id)z))
+			continue;
+		ms_cache_drain_all(inst);
+		ms_stats(inst, &st);
+		for (int order = 0; order <= MS_MAX_ORDER; order++)
+			nr_blocks += st.nr_free_blocks[order];
 	}
+	if (!chain_init(chain, nr_blocks))
+		return false;
 	for (int order = MS_MAX_ORDER; order >= 0; order--) {
-		struct ms_alloc_opts opts = { 0 };
+		struct ms_alloc_opts opts = {0};
 		struct ms_handle h;
 
 		opts.order = (unsigned)order;
@@ -114,6 +130,7 @@ void alloc_everything(struct block_chain *chain, enum zone_id only)
 			chain_push(chain, h.pfn, (unsigned)order);
 		}
 	}
+	return true;
 }
 
 bool check_zones(char *why, size_t why_bytes)

@@ -16,12 +16,13 @@ struct trap_frame {
 
 /* Loads the GDT with a TSS whose IST1 stack serves the double fault. */
 void gdt_init(void);
-/* Installs handlers for vectors 0-31; any exception prints and exits QEMU
- * with QEMU_EXIT_PANIC. */
+/* Installs handlers for vectors 0-31 (any exception prints and exits QEMU
+ * with QEMU_EXIT_PANIC) and 32-47 (PIC lines: acknowledged, nothing else). */
 void idt_init(void);
 _Noreturn void trap_dispatch(struct trap_frame *frame);
 
-/* Deliberate faults for the harness (kernel command line "crash=..."). */
+/* Deliberate failures for the harness (kernel command line "crash=KIND"):
+ * pf, gp, df, ud, triple (empty IDT), hang (spins forever), panic. */
 _Noreturn void trap_provoke(const char *kind);
 
 #define GDT_KERNEL_CODE 0x08

@@ -11,7 +11,9 @@ static struct ms_instance instances[NR_ZONES];
 static bool present[NR_ZONES];
 static uint64_t max_pfn_all;
 static uint64_t frames_managed;
-static const char *const names[NR_ZONES] = { "DMA", "Normal" };
+static uint64_t metadata_phys;
+static uint64_t metadata_bytes;
+static const char *const names[NR_ZONES] = {"DMA", "Normal"};
 
 static void add_free_span(uint64_t start_pfn, uint64_t end_pfn, void *ctx)
 {
@@ -32,8 +34,7 @@ static void add_free_span(uint64_t start_pfn, uint64_t end_pfn, void *ctx)
 	}
 }
 
-static void zone_setup(enum zone_id z, struct meta_slot *slots, uint64_t base_pfn,
-		       uint64_t end_pfn)
+static void zone_setup(enum zone_id z, struct meta_slot *slots, uint64_t base_pfn, uint64_t end_pfn)
 {
 	if (end_pfn <= base_pfn)
 		return;
@@ -54,11 +55,18 @@ uint64_t zones_init(uint64_t max_pfn)
 	/* Slicing one array between the zones needs exactly one slot per frame. */
 	KASSERT(meta_bytes == max_pfn * sizeof(struct meta_slot));
 	KASSERT(ZONE_DMA_END_PFN * sizeof(struct meta_slot) % align == 0);
-	uint64_t phys = bootmem_alloc(meta_bytes, align > FRAME_BYTES ? align : FRAME_BYTES,
-				      "metadata array");
+	uint64_t frame_align = align > FRAME_BYTES ? align : FRAME_BYTES;
+	/* Above the DMA zone when RAM allows, so DMA frames stay for DMA;
+	 * otherwise right after the kernel image. */
+	uint64_t phys = bootmem_alloc_above(
+	    meta_bytes, frame_align, (uint64_t)ZONE_DMA_END_PFN << FRAME_SHIFT, "metadata array");
+	if (!phys)
+		phys = bootmem_alloc(meta_bytes, frame_align, "metadata array");
 	struct meta_slot *slots = (struct meta_slot *)(uintptr_t)phys;
 
 	max_pfn_all = max_pfn;
+	metadata_phys = phys;
+	metadata_bytes = meta_bytes;
 	zone_setup(ZONE_DMA, slots, 0, dma_end);
 	zone_setup(ZONE_NORMAL, slots, ZONE_DMA_END_PFN, max_pfn);
 	bootmem_for_each_free(add_free_span, NULL);
@@ -91,15 +99,21 @@ uint64_t zones_max_pfn(void)
 	return max_pfn_all;
 }
 
+void zones_metadata(uint64_t *phys, uint64_t *nr_bytes)
+{
+	*phys = metadata_phys;
+	*nr_bytes = metadata_bytes;
+}
+
 uint64_t zones_frames_managed(void)
 {
 	return frames_managed;
 }
 
-int zones_alloc(enum zone_id preferred, const struct ms_alloc_opts *opts,
-		struct ms_handle *out, enum zone_id *served)
+int zones_alloc(enum zone_id preferred, const struct ms_alloc_opts *opts, struct ms_handle *out,
+		enum zone_id *served)
 {
-	struct ms_zonelist list = { 0, { NULL } };
+	struct ms_zonelist list = {0, {NULL}};
 	struct ms_instance *from = NULL;
 
 	for (int z = preferred; z >= 0; z--) {
@@ -123,7 +137,7 @@ int zones_free(uint64_t pfn, unsigned order)
 
 void zones_print_buddyinfo(void)
 {
-	char buf[256];
+	char buf[512];
 
 	for (int z = 0; z < NR_ZONES; z++) {
 		if (!present[z])

@@ -14,7 +14,7 @@
 
 #include "metaslot/ms.h"
 
-#define ZONE_DMA_END_PFN 4096u	/* 16 MiB */
+#define ZONE_DMA_END_PFN 4096u /* 16 MiB */
 
 enum zone_id {
 	ZONE_DMA = 0,
@@ -33,13 +33,15 @@ const char *zone_name(enum zone_id zone);
 /* The zone whose span holds pfn, or NULL. */
 struct ms_instance *zone_of_pfn(uint64_t pfn);
 uint64_t zones_max_pfn(void);
+/* Where the metadata array lives (physical address and bytes). */
+void zones_metadata(uint64_t *phys, uint64_t *nr_bytes);
 /* Frames handed to the zones at boot. */
 uint64_t zones_frames_managed(void);
 
 /* Allocates from the preferred zone, falling back from Normal to DMA.
  * Returns MS_OK or the runtime's error; *served (optional) names the zone. */
-int zones_alloc(enum zone_id preferred, const struct ms_alloc_opts *opts,
-		struct ms_handle *out, enum zone_id *served);
+int zones_alloc(enum zone_id preferred, const struct ms_alloc_opts *opts, struct ms_handle *out,
+		enum zone_id *served);
 /* Frees pfn in whichever zone holds it; MS_ERANGE if none does. */
 int zones_free(uint64_t pfn, unsigned order);
 

@@ -50,7 +50,7 @@ static inline void ms_irq_restore(const struct ms_instance *inst, unsigned long 
 static inline unsigned long ms_lock_irq(struct ms_instance *inst)
 {
 	unsigned long irq_state = ms_irq_save(inst);
-	ms_lock_acquire(&inst->lock);
+	ms_lock_acquire(&inst->lock, inst->platform);
 	return irq_state;
 }
 

@@ -26,17 +26,30 @@ static inline void ms_cpu_relax(void)
  * Ticket lock: FIFO-fair, one atomic add to take a ticket, a release store to
  * pass the lock on.  Holders run with interrupts saved (see ms_lock_irq()).
  */
+/* A spinning waiter pauses; every 16th round it calls the platform's
+ * spin_wait hook if any (hosted threads can be preempted while holding or
+ * next in line for a lock, so the hosted hook yields the CPU). */
+static inline void ms_spin_wait(const struct ms_platform *platform, unsigned *nr_spins)
+{
+	if (++*nr_spins % 16 == 0 && platform->spin_wait != NULL)
+		platform->spin_wait();
+	else
+		ms_cpu_relax();
+}
+
 static inline void ms_lock_init(struct ms_lock *lock)
 {
 	atomic_init(&lock->next_ticket, 0);
 	atomic_init(&lock->now_serving, 0);
 }
 
-static inline void ms_lock_acquire(struct ms_lock *lock)
+static inline void ms_lock_acquire(struct ms_lock *lock, const struct ms_platform *platform)
 {
 	uint32_t ticket = atomic_fetch_add_explicit(&lock->next_ticket, 1, memory_order_relaxed);
+	unsigned nr_spins = 0;
+
 	while (atomic_load_explicit(&lock->now_serving, memory_order_acquire) != ticket)
-		ms_cpu_relax();
+		ms_spin_wait(platform, &nr_spins);
 }
 
 static inline void ms_lock_release(struct ms_lock *lock)
@@ -51,11 +64,13 @@ static inline void ms_lock_release(struct ms_lock *lock)
  * it to drain the cache before out-of-memory (Linux protects its per-CPU
  * lists with a spinlock for the same reason).
  */
-static inline void ms_pcp_lock(struct ms_pcp *pcp)
+static inline void ms_pcp_lock(struct ms_pcp *pcp, const struct ms_platform *platform)
 {
+	unsigned nr_spins = 0;
+
 	while (atomic_exchange_explicit(&pcp->busy, 1, memory_order_acquire) != 0) {
 		while (atomic_load_explicit(&pcp->busy, memory_order_relaxed) != 0)
-			ms_cpu_relax();
+			ms_spin_wait(platform, &nr_spins);
 	}
 }
 

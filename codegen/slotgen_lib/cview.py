@@ -16,7 +16,9 @@ def comment_lines(text: str) -> list[str]:
     """Doc text made safe inside a /* */ comment: no comment delimiters, no trigraphs."""
     lines = []
     for raw in text.strip().splitlines():
-        line = raw.replace("*/", "* /").replace("/*", "/ *").replace("??", "? ?")
+        line = raw.replace("*/", "* /").replace("/*", "/ *")
+        while "??" in line:  # "???/" must not leave a trigraph behind
+            line = line.replace("??", "? ?")
         line = line.replace("\t", " ").rstrip()
         lines.append(line)
     return lines
@@ -28,10 +30,16 @@ def schema_label(schema: Schema) -> str:
 
 
 def literal(scalar: str, value: int) -> str:
-    """A C constant expression of the scalar type with this value."""
+    """A C constant expression of the scalar type with this value.
+
+    A signed type's value above its maximum (a flag on the top bit) is a bit
+    pattern: it is written as the negative value with the same bits.
+    """
     if scalar == "uptr":
         return f"((uintptr_t)UINT32_C({value:#x}))"
     bits = SCALAR_BYTES[scalar] * 8
+    if scalar.startswith("i") and value >= 1 << (bits - 1):
+        value -= 1 << bits
     if scalar.startswith("u"):
         return f"UINT{bits}_C({value if value < 0x10000 else hex(value)})"
     if value == -(1 << (bits - 1)):
@@ -159,7 +167,8 @@ def build(layout: Layout) -> dict[str, Any]:
     atomics = [{"bytes": size, "macro": lock_free[size]}
                for size in sorted({m.size for m in members if m.field.type.atomic})]
     return {
-        "schema": schema_label(schema), "sha256": schema.sha256, "struct": schema.struct,
+        "schema": " ".join(comment_lines(schema_label(schema))), "sha256": schema.sha256,
+        "struct": schema.struct,
         "prefix": p, "doc": comment_lines(schema.doc),
         "guard": names.guard(p, "H"), "members_guard": names.guard(p, "MEMBERS_H"),
         "targets": [{"name": t, "macro": TARGET_MACROS[t]} for t in schema.targets],

@@ -88,6 +88,10 @@ def _type(spec: YMap, ctx: Context, what: str) -> TypeRef | None:
                         f"did you mean '{near}'?" if near else
                         "use u8..u64, i8..i64, uptr or a name from 'types'")
         return None
+    if count is not None and len(count.lstrip("0")) > len(str(MAX_COUNT)):
+        rd.errors.error(where, f"the array length of {what} must be 1..{MAX_COUNT}, not a "
+                        f"{len(count.lstrip('0'))}-digit number")
+        return None
     tref = TypeRef(base, atomic, int(count) if count is not None else None)
     if tref.count is not None and not 1 <= tref.count <= MAX_COUNT:
         rd.errors.error(where, f"the array length of {what} must be 1..{MAX_COUNT}, "

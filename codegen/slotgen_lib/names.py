@@ -85,7 +85,42 @@ def _member_names(prefix: str, struct: str, m: Member) -> list[tuple[str, Loc, s
     return out
 
 
+# Macros the standard headers included by the generated C define (C11 7.17, 7.18, 7.19,
+# 7.20): a member, struct or generated name equal to one of them changes its meaning.
+STD_MACROS = frozenset("""
+bool true false NULL offsetof kill_dependency ATOMIC_VAR_INIT ATOMIC_FLAG_INIT
+ATOMIC_BOOL_LOCK_FREE ATOMIC_CHAR_LOCK_FREE ATOMIC_CHAR16_T_LOCK_FREE ATOMIC_CHAR32_T_LOCK_FREE
+ATOMIC_WCHAR_T_LOCK_FREE ATOMIC_SHORT_LOCK_FREE ATOMIC_INT_LOCK_FREE ATOMIC_LONG_LOCK_FREE
+ATOMIC_LLONG_LOCK_FREE ATOMIC_POINTER_LOCK_FREE
+atomic_init atomic_is_lock_free atomic_load atomic_load_explicit atomic_store
+atomic_store_explicit atomic_exchange atomic_exchange_explicit atomic_compare_exchange_strong
+atomic_compare_exchange_strong_explicit atomic_compare_exchange_weak
+atomic_compare_exchange_weak_explicit atomic_fetch_add atomic_fetch_add_explicit atomic_fetch_sub
+atomic_fetch_sub_explicit atomic_fetch_or atomic_fetch_or_explicit atomic_fetch_xor
+atomic_fetch_xor_explicit atomic_fetch_and atomic_fetch_and_explicit atomic_flag_test_and_set
+atomic_flag_test_and_set_explicit atomic_flag_clear atomic_flag_clear_explicit
+atomic_thread_fence atomic_signal_fence
+INTPTR_MIN INTPTR_MAX UINTPTR_MAX INTMAX_MIN INTMAX_MAX UINTMAX_MAX INTMAX_C UINTMAX_C
+PTRDIFF_MIN PTRDIFF_MAX SIG_ATOMIC_MIN SIG_ATOMIC_MAX SIZE_MAX WCHAR_MIN WCHAR_MAX WINT_MIN WINT_MAX
+""".split() + [f"{kind}{w}_{end}" for w in (8, 16, 32, 64)
+               for kind in ("INT", "INT_LEAST", "INT_FAST") for end in ("MIN", "MAX")]
+    + [f"U{kind}{w}_MAX" for w in (8, 16, 32, 64) for kind in ("INT", "INT_LEAST", "INT_FAST")]
+    + [f"{kind}{w}_C" for w in (8, 16, 32, 64) for kind in ("INT", "UINT")])
+
+
+def _plain_names(layout: Layout) -> list[tuple[str, Loc, str]]:
+    """Schema names the generated C spells as they are: the struct tag and member names."""
+    schema = layout.schema
+    fields = list(schema.fields) + [f for t in schema.types for f in t.fields]
+    return [(schema.struct, schema.loc, "the struct")] + \
+        [(f.name, f.loc, f"member '{f.name}'") for f in fields]
+
+
 def check_collisions(layout: Layout, errors: Collector) -> None:
+    for name, loc, what in _plain_names(layout) + all_names(layout):
+        if name in STD_MACROS:
+            errors.error(loc, f"the name '{name}' of {what} is a macro of the standard C "
+                         "headers the generated header includes", "rename it")
     seen: dict[str, str] = {}
     for name, loc, what in all_names(layout):
         if name in seen and seen[name] != what:

@@ -17,6 +17,9 @@ def write_all(directory: str, files: dict[str, str]) -> list[str]:
     Every file is first written to a temporary file beside its target, then all
     are renamed into place, so a failure leaves the previous outputs as they were.
     """
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise _fail(directory, "the output path is not a directory",
+                    "give -o the directory to write into")
     if not os.path.isdir(directory):
         raise _fail(directory, "the output directory does not exist",
                     f"create it first: mkdir -p {directory}")

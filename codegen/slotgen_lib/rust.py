@@ -4,7 +4,9 @@ The Rust file mirrors the C header: `#[repr(C)]` structs whose atomic members
 are `core::sync::atomic` types, the same constants (C names, `usize` offsets),
 compile-time asserts of every offset and size per target, and one method per
 schema op carrying exactly the schema's `Ordering`s.  It uses only `core`, so it
-builds in `no_std` crates; include it with `mod <struct>;`.
+builds in `no_std` crates; include it with `#[allow(dead_code)] mod <struct>;`.
+Targets with identical layouts share one `#[cfg(target_arch)]` module of
+constants and asserts; rustc >= 1.77 is needed for `core::mem::offset_of!`.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ ATOMIC = {"u8": "AtomicU8", "u16": "AtomicU16", "u32": "AtomicU32", "u64": "Atom
 KEYWORDS = frozenset(
     "as async await break const continue dyn else enum extern false fn for if impl in let loop "
     "match mod move mut pub ref return static struct trait true type unsafe use where while "
-    "abstract become box do final macro override priv try typeof unsized virtual yield".split())
+    "abstract become box do final gen macro override priv try typeof unsized virtual yield".split())
 # Keywords a raw identifier cannot spell: these get a trailing '_'.
 NOT_RAW = frozenset(("self", "Self", "super", "crate", "_"))
 # Rust method name of each schema op (C11 atomic_exchange is Rust's swap).
@@ -69,14 +71,17 @@ def literal(scalar: str, value: int) -> str:
     if value < 0:
         bits = int(rtype[1:])
         return f"{rtype}::MIN" if value == -(1 << (bits - 1)) else str(value)
-    if value < 0x10000:
+    if value < 0x8000:
         return str(value)
     digits = f"{value:x}"
     groups = []
     while digits:
         groups.insert(0, digits[-4:])
         digits = digits[:-4]
-    return "0x" + "_".join(groups)
+    text = "0x" + "_".join(groups)
+    if rtype.startswith("i") and value >= 1 << (int(rtype[1:]) - 1):
+        return f"{text}_u{rtype[1:]} as {rtype}"  # a top-bit flag of a signed flag set
+    return text
 
 
 def doc_lines(text: str) -> list[str]:
@@ -113,7 +118,8 @@ def _target_block(schema: Schema, tl: TargetLayout,
         shape = tl.types[agg.name]
         rtype = type_name(schema, agg.name)
         checks.append({"type": rtype, "size": shape.size, "align": shape.align, "members": [
-            {"expr": f"core::mem::offset_of!({rtype}, {ident(m.path[-1])})", "offset": m.offset}
+            {"expr": f"core::mem::offset_of!({rtype}, {ident(m.path[-1])})", "offset": m.offset,
+             "dotted": m.dotted}
             for m in shape.members if len(m.path) == 1]})
     return {
         "size": tl.size, "align": tl.align,
@@ -161,7 +167,7 @@ def _bit_methods(schema: Schema, m: Member) -> list[dict[str, Any]]:
     f = m.field
     ops = {op.name: op.orders for op in f.ops}
     out = []
-    utype = "u" + PLAIN[f.type.base][1:]
+    utype = "u" + f.type.base[1:]
     for sub in f.bits:
         stem = "_".join(m.path + (sub.name,))
         out.append({
@@ -171,7 +177,8 @@ def _bit_methods(schema: Schema, m: Member) -> list[dict[str, Any]]:
             "mask": names.bits_macro(schema.prefix, m.path, sub.name, "MASK"),
             "place": _place(m.path), "atomic": f.type.atomic,
             "vtype": utype, "to_u": f" as {utype}" if f.type.signed else "",
-            "from_u": f" as {PLAIN[f.type.base]}" if f.type.signed else "",
+            "open": "(" if f.type.signed else "",
+            "close": f") as {PLAIN[f.type.base]}" if f.type.signed else "",
             "load": "Ordering::" + RUST_ORDERING[(ops.get("load") or ("relaxed",))[0]],
             "cas": ["Ordering::" + RUST_ORDERING[o]
                     for o in (ops.get("cas") or ("relaxed", "relaxed"))],
@@ -197,8 +204,8 @@ def build(layout: Layout) -> dict[str, Any]:
     p = schema.prefix
     members = layout.primary.members
     aggregates = cview._aggregates_in_order(schema)
-    atomics = sorted({ATOMIC[m.field.type.base] for m in members
-                      if m.field.type.atomic and m.field.type.is_scalar})
+    declared = list(schema.fields) + [f for agg in aggregates for f in agg.fields]
+    atomics = sorted({ATOMIC[f.type.base] for f in declared if f.type.atomic})
     methods = [x for m in members for x in _methods(schema, m)]
     bits = [x for m in members for x in _bit_methods(schema, m)]
     uses = atomics + (["Ordering"] if methods or any(b["atomic"] for b in bits) else [])

@@ -96,6 +96,8 @@ const char *ms_strerror(int err);
  *                        means frames are not addressable and are not zeroed.
  *  panic                 (required) internal corruption; must not return.
  *  memset                (required) used for zeroing.
+ *  spin_wait             (optional) called now and then while spinning on a
+ *                        lock; hosted builds yield, kernels leave it NULL.
  */
 struct ms_platform {
 	unsigned long (*irq_save)(void);
@@ -104,6 +106,7 @@ struct ms_platform {
 	void *(*phys_to_virt)(uint64_t phys_addr);
 	void (*panic)(const char *what, uint64_t pfn, uint64_t value);
 	void *(*memset)(void *dst, int byte, size_t nr_bytes);
+	void (*spin_wait)(void);
 };
 
 /*

@@ -1,0 +1,115 @@
+# Allocator fuzzing (tests/fuzz/) and fault injection (tests/runtime/check_faults.c).
+# Included by the top-level Makefile, which defines CC, BUILD, GEN, WARN and CSTD.
+#
+#   make test-fuzz    the libFuzzer target for FUZZ_TEST_SECONDS (default 60)
+#                     over the seed corpus plus new inputs; prints execs/s and
+#                     coverage from libFuzzer's final stats (part of `make test`)
+#   make fuzz         the same for FUZZ_SECONDS (default 3600) on FUZZ_JOBS jobs
+#   make fuzz-merge   minimises the new inputs into the seed corpus
+#   make test-faults  the fault-injection Check suite (part of `make test`)
+#
+# A failing input is written to build/fuzz/artifacts/; replay it with
+#   FUZZ_TRACE=1 build/fuzz/fuzz_alloc build/fuzz/artifacts/crash-...
+
+# clang with libFuzzer (Debian: clang-14 and libclang-rt-14-dev).
+FUZZ_CC ?= clang
+# Seconds of the bounded run in `make test`.
+FUZZ_TEST_SECONDS ?= 60
+# Seconds of `make fuzz`.
+FUZZ_SECONDS ?= 3600
+# Parallel fuzzing jobs of `make fuzz`.
+FUZZ_JOBS ?= 1
+# Extra libFuzzer flags (e.g. FUZZ_FLAGS='-max_len=8192 -seed=1').
+FUZZ_FLAGS ?=
+
+FUZZ_OUT := $(BUILD)/fuzz
+FUZZ_BIN := $(FUZZ_OUT)/fuzz_alloc
+FUZZ_SEEDS := tests/fuzz/corpus
+FUZZ_WORK := $(FUZZ_OUT)/corpus
+FUZZ_RUN := tests/fuzz/run-fuzz
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/*.c))
+FUZZ_RT_SRCS := $(sort $(wildcard runtime/*.c)) runtime/hosted/platform_hosted.c
+FUZZ_OBJS := $(patsubst %.c,$(FUZZ_OUT)/%.o,$(FUZZ_SRCS) $(FUZZ_RT_SRCS))
+
+FUZZ_CFLAGS := $(CSTD)
+FUZZ_CFLAGS += -D_POSIX_C_SOURCE=200809L
+FUZZ_CFLAGS += $(WARN)
+FUZZ_CFLAGS += -g -O1
+FUZZ_CFLAGS += -fno-omit-frame-pointer
+FUZZ_CFLAGS += -fsanitize=address,undefined
+FUZZ_CFLAGS += -fno-sanitize-recover=all
+FUZZ_CFLAGS += -MMD -MP
+FUZZ_CPPFLAGS := -Iruntime/include -I$(GEN)
+FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
+
+# Coverage feedback: everywhere but the model and the whole-instance checks,
+# whose loops would only slow the search; no comparison tracing in ms_check.
+FUZZ_COV := -fsanitize=fuzzer-no-link
+$(FUZZ_OUT)/tests/fuzz/model.o $(FUZZ_OUT)/tests/fuzz/fuzz_checks.o: FUZZ_COV :=
+$(FUZZ_OUT)/runtime/check.o: FUZZ_COV += -fno-sanitize-coverage=trace-cmp
+
+FUZZ_HAVE_CC := $(shell command -v $(FUZZ_CC) 2>/dev/null)
+
+$(FUZZ_OUT)/%.o: %.c $(GEN)/.stamp
+	@$(if $(FUZZ_HAVE_CC),,echo "$(FUZZ_CC) not found: apt-get install --no-install-recommends clang libclang-rt-14-dev" >&2; exit 1)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_COV) $(FUZZ_CPPFLAGS) -c $< -o $@
+
+$(FUZZ_BIN): $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) $^ -o $@
+
+.PHONY: fuzz-build
+fuzz-build: $(FUZZ_BIN)
+
+TESTS += test-fuzz
+
+.PHONY: test-fuzz
+test-fuzz: $(FUZZ_BIN)
+	@FUZZ_OUT=$(FUZZ_OUT) bash $(FUZZ_RUN) $(FUZZ_BIN) $(FUZZ_TEST_SECONDS) 1 \
+		$(FUZZ_WORK) $(FUZZ_SEEDS) -- $(FUZZ_FLAGS)
+
+.PHONY: fuzz
+fuzz: $(FUZZ_BIN)
+	@FUZZ_OUT=$(FUZZ_OUT) bash $(FUZZ_RUN) $(FUZZ_BIN) $(FUZZ_SECONDS) $(FUZZ_JOBS) \
+		$(FUZZ_WORK) $(FUZZ_SEEDS) -- $(FUZZ_FLAGS)
+
+.PHONY: fuzz-merge
+fuzz-merge: $(FUZZ_BIN)
+	@mkdir -p $(FUZZ_WORK)
+	$(FUZZ_BIN) -merge=1 $(FUZZ_SEEDS) $(FUZZ_WORK)
+
+-include $(FUZZ_OBJS:.o=.d)
+
+# ---- fault injection: its own Check runner ---------------------------------
+
+FUZZ_FAULTS_BIN := $(FUZZ_OUT)/check_faults
+FUZZ_FAULTS_SRCS := tests/runtime/check_faults.c tests/runtime/helpers.c \
+                    tests/fuzz/faults/faults_runner.c $(FUZZ_RT_SRCS)
+FUZZ_FAULTS_OBJS := $(patsubst %.c,$(FUZZ_OUT)/faults/%.o,$(FUZZ_FAULTS_SRCS))
+FUZZ_CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+FUZZ_FAULTS_CFLAGS := $(CSTD)
+FUZZ_FAULTS_CFLAGS += -D_POSIX_C_SOURCE=200809L
+FUZZ_FAULTS_CFLAGS += $(WARN)
+FUZZ_FAULTS_CFLAGS += -g -O1
+FUZZ_FAULTS_CFLAGS += -fsanitize=address,undefined
+FUZZ_FAULTS_CFLAGS += -fno-sanitize-recover=all
+FUZZ_FAULTS_CFLAGS += -MMD -MP
+FUZZ_FAULTS_CPPFLAGS := -Iruntime/include -I$(GEN) -Itests/runtime \
+                        $(shell pkg-config --cflags check 2>/dev/null)
+
+$(FUZZ_OUT)/faults/%.o: %.c $(GEN)/.stamp
+	@$(if $(FUZZ_CHECK_LIBS),,echo "check not found: apt-get install --no-install-recommends check pkg-config" >&2; exit 1)
+	@mkdir -p $(@D)
+	$(CC) $(FUZZ_FAULTS_CFLAGS) $(FUZZ_FAULTS_CPPFLAGS) -c $< -o $@
+
+$(FUZZ_FAULTS_BIN): $(FUZZ_FAULTS_OBJS)
+	$(CC) -fsanitize=address,undefined $^ $(FUZZ_CHECK_LIBS) -o $@
+
+TESTS += test-faults
+
+.PHONY: test-faults
+test-faults: $(FUZZ_FAULTS_BIN)
+	CK_TIMEOUT_MULTIPLIER=4 $(FUZZ_FAULTS_BIN)
+
+-include $(FUZZ_FAULTS_OBJS:.o=.d)

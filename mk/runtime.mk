@@ -1,0 +1,140 @@
+# The runtime allocator (runtime/): the hosted library, its Check suites,
+# sanitizer builds, the freestanding compile check, the layout-independence
+# check and the benchmark.  Included by the top-level Makefile, which defines
+# CC, BUILD, GEN, WARN and CSTD.
+#
+#   make runtime        build/runtime/libmetaslot.a (hosted)
+#   make test-runtime   Check suites, freestanding build, metadata-access lint
+#   make test-layout    the suites against a generated header with a shifted layout
+#   make test-sanitize  ASan+UBSan build of every suite, TSan build of "stress"
+#   make bench          optimised gcc and clang builds; table + build/bench/results.json
+
+# Directory holding meta_slot.h (e.g. a header generated from another schema).
+RUNTIME_GEN_INC ?= $(GEN)
+# Output directory of the runtime builds.
+RUNTIME_OUT ?= $(BUILD)/runtime
+# Compilers the benchmark is built and run with.
+RUNTIME_BENCH_CCS ?= gcc clang
+# Extra arguments to the benchmark (e.g. --quick).
+RUNTIME_BENCH_ARGS ?=
+# Operations per stress thread in the sanitizer builds.
+RUNTIME_SAN_STRESS_OPS ?= 200000
+
+# Objects need the generated header first (not when built against another one).
+RUNTIME_GEN_DEP := $(if $(filter $(GEN),$(RUNTIME_GEN_INC)),$(GEN)/.stamp)
+
+RUNTIME_LIB_SRCS := $(sort $(wildcard runtime/*.c))
+RUNTIME_HOSTED_SRCS := $(sort $(wildcard runtime/hosted/*.c))
+RUNTIME_TEST_SRCS := $(sort $(wildcard tests/runtime/*.c))
+RUNTIME_BENCH_SRCS := $(sort $(wildcard bench/*.c))
+
+RUNTIME_CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+RUNTIME_CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+RUNTIME_CPPFLAGS := -Iruntime/include -Iruntime -I$(RUNTIME_GEN_INC)
+RUNTIME_CPPFLAGS += -D_POSIX_C_SOURCE=200809L
+RUNTIME_CFLAGS := $(CSTD)
+RUNTIME_CFLAGS += $(WARN)
+RUNTIME_CFLAGS += -g
+RUNTIME_CFLAGS += -MMD -MP
+
+RUNTIME_SAN_ASAN := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+RUNTIME_SAN_TSAN := -O1 -fsanitize=thread
+
+# The kernel's code generation, for the freestanding compile check.
+RUNTIME_FREESTANDING := -O2 -ffreestanding -nostdlib -fno-pic -mno-red-zone
+RUNTIME_FREESTANDING += -mgeneral-regs-only -mcmodel=kernel -fno-stack-protector
+
+# $(call RUNTIME_VARIANT,name,compiler,flags,ldflags): objects under
+# $(RUNTIME_OUT)/name, libmetaslot.a and the Check runner of that build.
+define RUNTIME_VARIANT
+RUNTIME_$(1)_DIR := $(RUNTIME_OUT)/$(1)
+RUNTIME_$(1)_LIB_OBJS := $$(patsubst %.c,$$(RUNTIME_$(1)_DIR)/%.o,$$(RUNTIME_LIB_SRCS) $$(RUNTIME_HOSTED_SRCS))
+RUNTIME_$(1)_TEST_OBJS := $$(patsubst %.c,$$(RUNTIME_$(1)_DIR)/%.o,$$(RUNTIME_TEST_SRCS))
+RUNTIME_$(1)_LIB := $$(RUNTIME_$(1)_DIR)/libmetaslot.a
+RUNTIME_$(1)_RUNNER := $$(RUNTIME_$(1)_DIR)/check_runtime
+
+$$(RUNTIME_$(1)_DIR)/%.o: %.c $$(RUNTIME_GEN_DEP)
+	@mkdir -p $$(@D)
+	$(2) $$(RUNTIME_CFLAGS) $(3) $$(RUNTIME_CPPFLAGS) $$(RUNTIME_CHECK_CFLAGS) -c $$< -o $$@
+
+$$(RUNTIME_$(1)_LIB): $$(RUNTIME_$(1)_LIB_OBJS)
+	rm -f $$@
+	ar rcs $$@ $$^
+
+$$(RUNTIME_$(1)_RUNNER): $$(RUNTIME_$(1)_TEST_OBJS) $$(RUNTIME_$(1)_LIB)
+	$(2) $(3) $(4) -o $$@ $$(RUNTIME_$(1)_TEST_OBJS) $$(RUNTIME_$(1)_LIB) $$(RUNTIME_CHECK_LIBS)
+
+-include $$(RUNTIME_$(1)_LIB_OBJS:.o=.d) $$(RUNTIME_$(1)_TEST_OBJS:.o=.d)
+endef
+
+$(eval $(call RUNTIME_VARIANT,hosted,$(CC),-O2,))
+$(eval $(call RUNTIME_VARIANT,asan,$(CC),$(RUNTIME_SAN_ASAN),))
+$(eval $(call RUNTIME_VARIANT,tsan,$(CC),$(RUNTIME_SAN_TSAN),))
+
+RUNTIME_LIB := $(RUNTIME_OUT)/libmetaslot.a
+
+$(RUNTIME_LIB): $(RUNTIME_hosted_LIB)
+	cp $< $@
+
+.PHONY: runtime
+runtime: $(RUNTIME_LIB)
+
+# Every library source compiles as the kernel compiles it, and the objects
+# need nothing from outside the runtime (no libc, no libgcc).
+RUNTIME_FS_OBJS := $(patsubst runtime/%.c,$(RUNTIME_OUT)/freestanding/%.o,$(RUNTIME_LIB_SRCS))
+
+$(RUNTIME_OUT)/freestanding/%.o: runtime/%.c $(RUNTIME_GEN_DEP)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(RUNTIME_FREESTANDING) -Iruntime/include -Iruntime -I$(RUNTIME_GEN_INC) -c $< -o $@
+
+$(RUNTIME_OUT)/freestanding/runtime.o: $(RUNTIME_FS_OBJS)
+	ld -r -o $@ $^
+
+.PHONY: test-runtime-freestanding
+test-runtime-freestanding: $(RUNTIME_OUT)/freestanding/runtime.o
+	@undefined="$$(nm -u $< | awk '{print $$2}')"; \
+	if [ -n "$$undefined" ]; then \
+		echo "runtime: freestanding build needs outside symbols: $$undefined" >&2; exit 1; \
+	fi; \
+	echo "runtime: freestanding build OK ($(words $(RUNTIME_FS_OBJS)) objects, no undefined symbols)"
+
+.PHONY: test-runtime-lint
+test-runtime-lint:
+	@bash tests/runtime/metadata_lint.sh
+
+.PHONY: test-runtime
+test-runtime: $(RUNTIME_hosted_RUNNER) test-runtime-freestanding test-runtime-lint
+	$(RUNTIME_hosted_RUNNER)
+
+.PHONY: test-layout
+test-layout:
+	@bash tests/runtime/shifted_layout.sh
+
+.PHONY: test-sanitize
+test-sanitize: $(RUNTIME_asan_RUNNER) $(RUNTIME_tsan_RUNNER)
+	CK_TIMEOUT_MULTIPLIER=10 MS_STRESS_OPS=$(RUNTIME_SAN_STRESS_OPS) $(RUNTIME_asan_RUNNER)
+	CK_TIMEOUT_MULTIPLIER=20 CK_RUN_SUITE=stress MS_STRESS_OPS=$(RUNTIME_SAN_STRESS_OPS) \
+		TSAN_OPTIONS=halt_on_error=1 $(RUNTIME_tsan_RUNNER) || \
+	CK_TIMEOUT_MULTIPLIER=20 CK_RUN_SUITE=stress MS_STRESS_OPS=$(RUNTIME_SAN_STRESS_OPS) \
+		TSAN_OPTIONS=halt_on_error=1 setarch -R $(RUNTIME_tsan_RUNNER)
+
+# The benchmark: one optimised build per compiler, each run writes its rows;
+# bench/merge_results.py folds them into build/bench/results.json.
+RUNTIME_BENCH_OUT := $(BUILD)/bench
+RUNTIME_BENCH_CFLAGS := $(CSTD) $(WARN) -O2 -DNDEBUG -Iruntime/include -Iruntime -I$(RUNTIME_GEN_INC)
+RUNTIME_BENCH_CFLAGS += -D_POSIX_C_SOURCE=200809L
+
+$(RUNTIME_BENCH_OUT)/%/bench: $(RUNTIME_BENCH_SRCS) $(RUNTIME_LIB_SRCS) $(RUNTIME_HOSTED_SRCS) $(wildcard runtime/*.h runtime/include/metaslot/*.h bench/*.h) $(RUNTIME_GEN_DEP)
+	@mkdir -p $(@D)
+	$* $(RUNTIME_BENCH_CFLAGS) -o $@ $(RUNTIME_BENCH_SRCS) $(RUNTIME_LIB_SRCS) $(RUNTIME_HOSTED_SRCS) -pthread
+
+.PHONY: bench
+bench: $(foreach cc,$(RUNTIME_BENCH_CCS),$(RUNTIME_BENCH_OUT)/$(cc)/bench)
+	@for cc in $(RUNTIME_BENCH_CCS); do \
+		$(RUNTIME_BENCH_OUT)/$$cc/bench --json $(RUNTIME_BENCH_OUT)/results-$$cc.json $(RUNTIME_BENCH_ARGS) || exit 1; \
+	done
+	$(PYTHON) bench/merge_results.py -o $(RUNTIME_BENCH_OUT)/results.json \
+		$(foreach cc,$(RUNTIME_BENCH_CCS),$(RUNTIME_BENCH_OUT)/results-$(cc).json)
+
+TESTS += test-runtime test-layout test-sanitize

@@ -1,0 +1,106 @@
+/*
+ * Poison and quarantine.  ms_mark_poisoned sets guard POISONED and
+ * frame_flags POISONED with fetch_or.  A block containing a poisoned frame
+ * never returns to a free list or a cache: it goes to the instance's
+ * quarantine list (threaded through free_link like a free list), is counted,
+ * and can be listed.  A quarantined block's head has frame_flags POISONED,
+ * neither FREE nor ALLOCATED, its order, and refcount REFCOUNT_UNUSED.
+ */
+#include "freelist.h"
+
+void ms_quarantine_locked(struct ms_instance *inst, uint64_t pfn, unsigned order)
+{
+	struct meta_slot *slot = ms_slot(inst, pfn);
+
+	meta_slot_order_store(slot, order);
+	meta_slot_flags_store(slot, META_SLOT_FRAME_FLAGS_POISONED);
+	ms_list_push(inst, &inst->quarantine_head, pfn);
+	inst->nr_quarantined_blocks++;
+	inst->nr_quarantined_frames += ms_order_frames(order);
+}
+
+bool ms_block_poisoned(struct ms_instance *inst, uint64_t pfn, unsigned order)
+{
+	if (ms_counter_load32(&inst->nr_poison_marks) == 0)
+		return false;
+	for (uint64_t i = 0; i < ms_order_frames(order); i++) {
+		if (meta_slot_guard_load(ms_slot(inst, pfn + i)) & META_SLOT_META_GUARD_POISONED)
+			return true;
+	}
+	return false;
+}
+
+/* Removes pfn from any per-CPU cache; true if it was cached. */
+static bool uncache(struct ms_instance *inst, uint64_t pfn)
+{
+	bool found = false;
+
+	for (unsigned cpu = 0; cpu < MS_MAX_CPUS && !found; cpu++) {
+		struct ms_pcp *pcp = &inst->pcp[cpu];
+		unsigned long irq_state = ms_irq_save(inst);
+
+		ms_pcp_lock(pcp, inst->platform);
+		uint32_t nr_cached = ms_counter_load32(&pcp->nr_cached);
+		for (uint32_t i = 0; i < nr_cached && !found; i++) {
+			if (pcp->pfns[i] != pfn)
+				continue;
+			for (uint32_t j = i + 1; j < nr_cached; j++)
+				pcp->pfns[j - 1] = pcp->pfns[j];
+			ms_counter_store32(&pcp->nr_cached, nr_cached - 1);
+			found = true;
+		}
+		if (found) {
+			unsigned long lock_state = ms_lock_irq(inst);
+			ms_quarantine_locked(inst, pfn, 0);
+			ms_unlock_irq(inst, lock_state);
+		}
+		ms_pcp_unlock(pcp);
+		ms_irq_restore(inst, irq_state);
+	}
+	return found;
+}
+
+int ms_mark_poisoned(struct ms_instance *inst, uint64_t pfn)
+{
+	if (inst == NULL)
+		return MS_EINVAL;
+	if (!ms_pfn_in_span(inst, pfn))
+		return MS_ERANGE;
+	struct meta_slot *slot = ms_slot(inst, pfn);
+
+	ms_counter_inc_shared32(&inst->nr_poison_marks);
+	meta_slot_guard_fetch_or(slot, META_SLOT_META_GUARD_POISONED);
+	meta_slot_flags_fetch_or(slot, META_SLOT_FRAME_FLAGS_POISONED);
+	if (meta_slot_refcount_load(slot) != MS_UNUSED || uncache(inst, pfn))
+		return MS_OK; /* allocated: quarantined when freed */
+
+	unsigned long irq_state = ms_lock_irq(inst);
+	unsigned order;
+	uint64_t head = ms_buddy_isolate_locked(inst, pfn, &order);
+	if (head != MS_NONE)
+		ms_quarantine_locked(inst, head, order);
+	/* A list update under the lock may have stored over the flag. */
+	meta_slot_flags_fetch_or(slot, META_SLOT_FRAME_FLAGS_POISONED);
+	ms_unlock_irq(inst, irq_state);
+	return MS_OK;
+}
+
+int ms_quarantine_list(struct ms_instance *inst, struct ms_block *out, size_t max_blocks,
+		       size_t *nr_blocks)
+{
+	if (inst == NULL || nr_blocks == NULL || (out == NULL && max_blocks != 0))
+		return MS_EINVAL;
+	unsigned long irq_state = ms_lock_irq(inst);
+	size_t count = 0;
+	for (uint64_t pfn = inst->quarantine_head; pfn != MS_NONE;
+	     pfn = meta_slot_free_link_next_load(ms_slot(inst, pfn))) {
+		if (count < max_blocks) {
+			out[count].pfn = pfn;
+			out[count].order = meta_slot_order_load(ms_slot(inst, pfn));
+		}
+		count++;
+	}
+	ms_unlock_irq(inst, irq_state);
+	*nr_blocks = count;
+	return count > max_blocks ? MS_ENOSPC : MS_OK;
+}

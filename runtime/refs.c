@@ -1,0 +1,101 @@
+/*
+ * References and vtables: get, put (the last put runs on_last_ref exactly
+ * once and frees), set_vtable, and generational handle checks.
+ * Only a block's head frame carries a refcount; tail frames refuse get/put.
+ */
+#include "slot.h"
+
+/* The default vtable: no hooks. */
+static const struct ms_vtable default_vtable;
+
+static int ref_check(const struct ms_instance *inst, uint64_t pfn)
+{
+	if (inst == NULL)
+		return MS_EINVAL;
+	if (!ms_pfn_in_span(inst, pfn))
+		return MS_ERANGE;
+	return MS_OK;
+}
+
+int ms_get(struct ms_instance *inst, uint64_t pfn)
+{
+	int err = ref_check(inst, pfn);
+	if (err != MS_OK)
+		return err;
+	struct meta_slot *slot = ms_slot(inst, pfn);
+	uint32_t refs = meta_slot_refcount_load(slot);
+	if (refs == MS_UNUSED)
+		return MS_EDOUBLEFREE;
+	if (refs == 0)
+		return MS_EREFZERO;
+	if (refs == MS_UNUSED - 1)
+		return MS_EOVERFLOW;
+	/* The caller holds a reference, so the count cannot reach 0 meanwhile. */
+	meta_slot_refcount_fetch_add(slot, 1);
+	return MS_OK;
+}
+
+/* The vtable a slot's value names; misaligned (or 0) gives the default. */
+static const struct ms_vtable *vtable_of(uint64_t value)
+{
+	if (value == 0 || value % sizeof(struct ms_vtable) != 0)
+		return &default_vtable;
+	return (const struct ms_vtable *)(uintptr_t)value;
+}
+
+int ms_put(struct ms_instance *inst, uint64_t pfn)
+{
+	int err = ref_check(inst, pfn);
+	if (err != MS_OK)
+		return err;
+	struct meta_slot *slot = ms_slot(inst, pfn);
+	uint32_t refs = meta_slot_refcount_load(slot);
+	if (refs == MS_UNUSED)
+		return MS_EDOUBLEFREE;
+	if (refs == 0)
+		return MS_EREFZERO;
+
+	uint32_t old = meta_slot_refcount_fetch_sub(slot, 1);
+	MS_ASSERT(inst, old != 0 && old != MS_UNUSED, "put: refcount underflow", pfn, old);
+	if (old != 1)
+		return MS_OK;
+
+	/* Last reference: this thread alone moves the frame from 0 to free. */
+	ms_last_ref_fence();
+	unsigned order = meta_slot_order_load(slot);
+	const struct ms_vtable *vtable = vtable_of(meta_slot_vtable_load(slot));
+	if (vtable->on_last_ref != NULL)
+		vtable->on_last_ref(inst, pfn, order, vtable->ctx);
+	meta_slot_refcount_store(slot, MS_UNUSED);
+	ms_slot_reset_free(slot);
+	ms_free_released(inst, pfn, order, true);
+	return MS_OK;
+}
+
+int ms_set_vtable(struct ms_instance *inst, uint64_t pfn, const struct ms_vtable *vtable)
+{
+	int err = ref_check(inst, pfn);
+	if (err != MS_OK)
+		return err;
+	uint64_t value = (uint64_t)(uintptr_t)vtable;
+	if (value % sizeof(struct ms_vtable) != 0)
+		return MS_EINVAL;
+	struct meta_slot *slot = ms_slot(inst, pfn);
+	uint32_t refs = meta_slot_refcount_load(slot);
+	if (refs == MS_UNUSED)
+		return MS_EDOUBLEFREE;
+	if (refs == 0)
+		return MS_EREFZERO;
+	meta_slot_vtable_store(slot, value);
+	return MS_OK;
+}
+
+bool ms_handle_live(const struct ms_instance *inst, struct ms_handle handle)
+{
+	if (inst == NULL || !ms_pfn_in_span(inst, handle.pfn))
+		return false;
+	struct meta_slot *slot = ms_slot(inst, handle.pfn);
+	uint32_t refs = meta_slot_refcount_load(slot);
+	return refs != MS_UNUSED && refs != 0 &&
+	       meta_slot_generation_load(slot) == handle.generation;
+}

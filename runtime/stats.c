@@ -1,0 +1,93 @@
+/*
+ * Observability: totals (per-CPU counters summed on read), fragmentation and
+ * a /proc/buddyinfo-style dump.  Each call is a snapshot under the instance
+ * lock; per-CPU figures are read without their locks and may lag by one
+ * in-flight operation.
+ */
+#include "fmt.h"
+#include "internal.h"
+
+void ms_stats(struct ms_instance *inst, struct ms_stats *out)
+{
+	uint64_t nr_cached = 0, nr_alloc_events = 0, nr_free_events = 0;
+
+	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++) {
+		nr_cached += ms_counter_load32(&inst->pcp[cpu].nr_cached);
+		nr_alloc_events += ms_counter_load64(&inst->pcp[cpu].nr_alloc_events);
+		nr_free_events += ms_counter_load64(&inst->pcp[cpu].nr_free_events);
+	}
+	unsigned long irq_state = ms_lock_irq(inst);
+	out->nr_frames = inst->nr_frames;
+	out->nr_reserved = inst->nr_frames - inst->nr_usable_frames;
+	out->nr_cached = nr_cached;
+	out->nr_free = inst->nr_free_frames + nr_cached;
+	out->nr_quarantined = inst->nr_quarantined_frames;
+	out->nr_quarantined_blocks = inst->nr_quarantined_blocks;
+	out->nr_allocated = inst->nr_usable_frames - out->nr_free - out->nr_quarantined;
+	for (unsigned order = 0; order <= MS_MAX_ORDER; order++)
+		out->nr_free_blocks[order] = inst->nr_free_blocks[order];
+	out->nr_alloc_events = nr_alloc_events + inst->nr_locked_alloc_events;
+	out->nr_free_events = nr_free_events + inst->nr_locked_free_events;
+	ms_unlock_irq(inst, irq_state);
+}
+
+/*
+ * Unusable free index (as Linux's extfrag): for order k, the share of free
+ * frames in blocks smaller than 2^k, i.e. free frames that cannot serve an
+ * order-k request.  Cached frames count as order-0 blocks.  Example: free
+ * blocks {order 0: 4, order 2: 1} = 8 frames; for k = 1 the 4 order-0 frames
+ * are unusable, 500 permille; for k = 3 all are, 1000 permille.
+ */
+void ms_fragmentation(struct ms_instance *inst, struct ms_frag *out)
+{
+	struct ms_stats stats;
+
+	ms_stats(inst, &stats);
+	stats.nr_free_blocks[0] += stats.nr_cached;
+	out->largest_free_order = -1;
+	for (unsigned order = 0; order <= MS_MAX_ORDER; order++) {
+		if (stats.nr_free_blocks[order] != 0)
+			out->largest_free_order = (int)order;
+	}
+	for (unsigned order = 0; order <= MS_MAX_ORDER; order++) {
+		uint64_t usable = 0;
+
+		for (unsigned k = order; k <= MS_MAX_ORDER; k++)
+			usable += stats.nr_free_blocks[k] << k;
+		out->unusable_free_permille[order] =
+			stats.nr_free == 0
+				? 0
+				: (unsigned)((stats.nr_free - usable) * 1000 / stats.nr_free);
+	}
+}
+
+int ms_dump(struct ms_instance *inst, char *buf, size_t buf_bytes)
+{
+	struct ms_stats stats;
+	struct ms_text text;
+
+	ms_stats(inst, &stats);
+	ms_text_init(&text, buf, buf_bytes);
+	ms_text_str(&text, "Node ");
+	ms_text_u64(&text, inst->numa_node, 0);
+	ms_text_str(&text, ", zone ");
+	ms_text_padded(&text, inst->name, 8);
+	for (unsigned order = 0; order <= MS_MAX_ORDER; order++) {
+		ms_text_str(&text, " ");
+		ms_text_u64(&text, stats.nr_free_blocks[order], 6);
+	}
+	ms_text_str(&text, "\nframes ");
+	ms_text_u64(&text, stats.nr_frames, 0);
+	ms_text_str(&text, " free ");
+	ms_text_u64(&text, stats.nr_free, 0);
+	ms_text_str(&text, " cached ");
+	ms_text_u64(&text, stats.nr_cached, 0);
+	ms_text_str(&text, " allocated ");
+	ms_text_u64(&text, stats.nr_allocated, 0);
+	ms_text_str(&text, " reserved ");
+	ms_text_u64(&text, stats.nr_reserved, 0);
+	ms_text_str(&text, " quarantined ");
+	ms_text_u64(&text, stats.nr_quarantined, 0);
+	ms_text_str(&text, "\n");
+	return text.overflow ? MS_ENOSPC : (int)text.len;
+}

@@ -1,0 +1,393 @@
+"""Hostile schema text: slotgen refuses it clearly, in bounded time and memory, writing nothing.
+
+Three parts: mutational fuzzing of real schemas (in process, many examples), crafted
+attacks run as a user would under resource limits (alias bombs, a 100 MB file, deep
+nesting, YAML tags, huge numbers), and comment injection and output-directory safety.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES, SCHEMA, SLOTGEN
+from test_properties import PROFILE, slotgen_main
+
+MEMORY_LIMIT = 1 << 30  # address space for one slotgen run
+SECONDS = 20  # wall clock for one slotgen run
+ERROR_LINE = re.compile(r"^\S.*?(:\d+:\d+)?: error: \S", re.M)
+SMALL = b"schema: 1\nstruct: s\nsize: 8\ntargets: [x86_64]\nfields:\n  - {name: a, type: u64}\n"
+SEEDS = [SCHEMA.read_bytes(), SMALL] + [p.read_bytes() for p in sorted((FIXTURES / "bad").glob(
+    "*.yaml"))]
+HOSTILE_TOKENS = [b"-1", b"99999999999999999999999999999999", b"0x" + b"f" * 300, b"1.5",
+                  b".inf", b".nan", b"-.inf", b"1e400", b"!!python/object:os.system", b"&a",
+                  b"*a", b"<<: *a", b"{", b"[", b"]", b"}", b"'", b'"', b"\t", b"\n  - ",
+                  b"\xff\xfe", b"\xc3", "é漢".encode(), b"~", b"null", b"true", b"? ", b": ",
+                  b"!!binary aGk=", b"!custom x", b"%YAML 1.1\n---\n", b"\n---\n", b"u8[0]",
+                  b"atomic ", b"x" * 200, b"\\", b"*/", b"#", b"\r\n", b"\x00", b"\x85"]
+
+
+def _limits() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CPU, (SECONDS, SECONDS))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))
+
+
+def run_limited(*args, cwd: Path | None = None) -> tuple[subprocess.CompletedProcess, float]:
+    """Run codegen/slotgen under memory, CPU and file-size limits; return it and its seconds."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    started = time.monotonic()
+    result = subprocess.run([str(SLOTGEN), *map(str, args)], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=SECONDS,
+                            preexec_fn=_limits, errors="replace")
+    return result, time.monotonic() - started
+
+
+def assert_clear_refusal(result: subprocess.CompletedProcess, out: Path | None = None) -> None:
+    """Exit 1, compiler-style errors and a count, no traceback, nothing written."""
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert ERROR_LINE.search(result.stderr), result.stderr
+    assert re.search(r"^slotgen: \d+ errors?$", result.stderr, re.M), result.stderr
+    if out is not None:
+        assert list(out.iterdir()) == [], "a refused schema must write nothing"
+
+
+# ---------------------------------------------------------------------------
+# Mutational fuzzing, in process: any outcome but a crash or a partial output.
+
+@st.composite
+def mutated(draw) -> bytes:
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["truncate", "flip", "insert", "delete", "replace-number"]))
+        at = draw(st.integers(0, len(data)))
+        if kind == "truncate":
+            del data[at:]
+        elif kind == "flip" and at < len(data):
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "insert":
+            data[at:at] = draw(st.sampled_from(HOSTILE_TOKENS))
+        elif kind == "delete":
+            del data[at:at + draw(st.integers(1, 16))]
+        elif kind == "replace-number":
+            text = bytes(data)
+            numbers = [m.span() for m in re.finditer(rb"\b\d+\b", text)]
+            if numbers:
+                start, end = draw(st.sampled_from(numbers))
+                data[start:end] = draw(st.sampled_from(HOSTILE_TOKENS[:8]))
+    return bytes(data)
+
+
+@settings(settings.get_profile(PROFILE),
+          max_examples=settings.get_profile(PROFILE).max_examples * 2)
+@given(mutated())
+def test_mutated_schema_is_generated_or_refused_cleanly(text: bytes):
+    with tempfile.TemporaryDirectory(prefix="slotgen-mut-") as tmp:
+        schema = Path(tmp) / "schema.yaml"
+        schema.write_bytes(text)
+        out = Path(tmp) / "out"
+        out.mkdir()
+        status, err = slotgen_main("generate", schema, "-o", out, "-q")
+        if status == 0:
+            assert sorted(p.suffix for p in out.iterdir()) == [".h", ".h", ".json"]
+        else:
+            assert status == 1, err
+            assert ERROR_LINE.search(err) and err.rstrip().splitlines()[-1].startswith(
+                "slotgen: "), err
+            assert list(out.iterdir()) == [], "a refused schema must write nothing"
+
+
+# ---------------------------------------------------------------------------
+# Crafted attacks, run as a separate process under resource limits.
+
+def _alias_bomb(levels: int = 12) -> bytes:
+    lines = ["schema: 1", "struct: s", "size: 8", 'l0: &l0 ["lol", "lol", "lol"]']
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, levels)]
+    lines += [f"fields: *l{levels - 1}"]
+    return ("\n".join(lines) + "\n").encode()
+
+
+ATTACKS = {
+    "alias-bomb": (_alias_bomb(), "the schema expands to more than"),
+    "alias-bomb-in-keys": (b"a: &a {x: 1, y: 2}\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
+                           b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c]\n"
+                           b"e: &e [*d, *d, *d, *d, *d, *d, *d, *d]\n"
+                           b"f: &f [*e, *e, *e, *e, *e, *e, *e, *e]\n"
+                           b"g: [*f, *f, *f, *f, *f, *f, *f, *f]\n", "YAML nodes"),
+    "deep-flow-nesting": (b"fields: " + b"[" * 50000 + b"]" * 50000 + b"\n", "error"),
+    "deep-block-nesting": ("".join(" " * i + f"k{i}:\n" for i in range(200)).encode(),
+                           "nested deeper than 64 levels"),
+    "deep-sequences": (b"fields:\n" + b"- " * 5000 + b"x\n", "error"),
+    "python-object-tag": (b"schema: 1\nstruct: !!python/object/apply:os.system ['touch pwned']\n",
+                          "YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not "
+                          "supported"),
+    "python-name-tag": (b"schema: !!python/name:os.system\n", "is not supported in a schema"),
+    "custom-tag": (b"schema: 1\nstruct: !evil s\n", "YAML tag '!evil' is not supported"),
+    "binary-tag": (b"schema: 1\nstruct: !!binary aGk=\n", "is not supported in a schema"),
+    "merge-key": (b"base: &b {name: a, type: u8}\nfields:\n  - <<: *b\n",
+                  "YAML merge keys ('<<') are not supported"),
+    "duplicate-key": (b"schema: 1\nschema: 1\n", "2:1: error: duplicate key 'schema'"),
+    "huge-decimal": (SMALL.replace(b"size: 8", b"size: " + b"9" * 5000),
+                     "cannot read the value"),
+    "huge-hex": (SMALL.replace(b"size: 8", b"size: 0x" + b"f" * 100000),
+                 "the computed size of struct s is 8 bytes, but 'size' says"),
+    "huge-array": (SMALL.replace(b"u64", b"u8[" + b"9" * 5000 + b"]"),
+                   "the array length of member 'a' must be 1..65536, not a 5000-digit number"),
+    "negative-size": (SMALL.replace(b"size: 8", b"size: -8"), "the size must be positive"),
+    "float-size": (SMALL.replace(b"size: 8", b"size: 8.0"),
+                   "'size' of the schema must be an integer, not a number with a fraction"),
+    "inf-offset": (SMALL.replace(b"type: u64}", b"type: u64, offset: .inf}"),
+                   "'offset' of member 'a' must be an integer"),
+    "negative-offset": (SMALL.replace(b"type: u64}", b"type: u64, offset: -1}"),
+                        "the offset of member 'a' is negative (-1)"),
+    "long-name": (SMALL.replace(b"name: a", b"name: " + b"a" * 100000),
+                  "the member name is 100000 characters long"),
+    "non-ascii-name": (SMALL.replace(b"name: a", "name: größe".encode()),
+                       "the member name 'größe' is not a valid C identifier"),
+    "comment-in-name": (SMALL.replace(b"name: a", b"name: 'a*/b'"),
+                        "the member name 'a*/b' is not a valid C identifier"),
+    "newline-define-in-name": (SMALL.replace(b"name: a", b'name: "a\\n#define EVIL 1"'),
+                               "is not a valid C identifier"),
+    "nul-escape-in-doc": (SMALL.replace(b"type: u64}", b'type: u64, doc: "a\\0b"}'),
+                          "contains the control character '\\x00'"),
+    "nul-byte": (SMALL + b"\x00", "the schema contains a NUL byte"),
+    "invalid-utf8": (SMALL.replace(b"struct: s", b"struct: s\xff"), "not valid UTF-8"),
+    "truncated": (SMALL[:40], "error"),
+    "empty": (b"", "the schema is empty"),
+    "scalar-document": (b"42\n", "the schema must be a mapping, not an integer"),
+    "std-macro-member": (SMALL.replace(b"name: a", b"name: bool"),
+                         "the name 'bool' of member 'bool' is a macro of the standard C headers"),
+    "std-macro-generated": (SMALL.replace(b"struct: s", b"struct: s\nprefix: ATOMIC\nflag_sets:\n"
+                                          b"  flag: {type: u8, values: {INIT: {bit: 1}}}"),
+                            "the name 'ATOMIC_FLAG_INIT' of flag 'flag.INIT' is a macro"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_crafted_attack_is_refused_in_bounded_time_and_memory(attack, tmp_path):
+    text, expected = ATTACKS[attack]
+    schema = tmp_path / "schema.yaml"
+    schema.write_bytes(text)
+    out = tmp_path / "out"
+    out.mkdir()
+    result, seconds = run_limited("generate", schema, "-o", out, cwd=tmp_path)
+    assert_clear_refusal(result, out)
+    assert expected in result.stderr, result.stderr
+    assert seconds < 10, f"{attack} took {seconds:.1f} s"
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_100_mb_schema_is_refused_without_reading_it_all(tmp_path):
+    schema = tmp_path / "huge.yaml"
+    with open(schema, "wb") as handle:
+        handle.write(SMALL + b"# padding\n" * 1024)
+        handle.truncate(100 << 20)
+    out = tmp_path / "out"
+    out.mkdir()
+    result, seconds = run_limited("generate", schema, "-o", out)
+    assert_clear_refusal(result, out)
+    assert f"{schema}: error: the schema is " in result.stderr
+    assert "bytes; the limit is 1048576" in result.stderr
+    assert seconds < 10
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "/proc/self/mem", "."])
+def test_unreadable_or_endless_schema_paths_are_refused(path, tmp_path):
+    result, seconds = run_limited("check", path, cwd=tmp_path)
+    assert_clear_refusal(result)
+    assert seconds < 10
+
+
+# ---------------------------------------------------------------------------
+# Comment injection: doc text never changes the meaning of the generated C.
+
+INJECTIONS = ["*/ #define EVIL 1 /*", "/* unclosed", "ends with */", "line one\n#define EVIL 2",
+              "\\\n#define EVIL 3", "back\\slash\\", "trigraph ??/\n#define EVIL 4",
+              "more ???/ ????/", "??= ??( ??) ??' ??< ??! ??> ??-", "// line\n#define EVIL 5",
+              "\u2028#define EVIL 6\u2029", "\x85#define EVIL 7", "#define EVIL 8",
+              "\"quoted\" 'single' `tick`", "Grüße 漢字 \U0001f600", "*\n/ split"]
+DOC_SLOTS = """schema: 1
+struct: inj
+doc: {doc}
+size: 16
+targets: [x86_64, i386, aarch64]
+constants:
+  LIMIT: {{type: u32, value: 7, doc: {doc}}}
+flag_sets:
+  state:
+    type: u32
+    doc: {doc}
+    values:
+      READY: {{bit: 0, doc: {doc}}}
+types:
+  pair:
+    doc: {doc}
+    fields:
+      - {{name: lo, type: u32, doc: {doc}}}
+      - {{name: hi, type: u32, doc: {doc}}}
+fields:
+  - name: word
+    type: atomic u32
+    flag_set: state
+    doc: {doc}
+    ops: {{load: acquire, cas: [acq_rel, acquire]}}
+    bits:
+      - {{name: low, lsb: 0, width: 4, doc: {doc}}}
+  - {{name: _pad, type: u8[4], reserved: true, doc: {doc}}}
+  - {{name: both, type: pair, doc: {doc}}}
+"""
+
+
+def _yaml_string(text: str) -> str:
+    out = '"'
+    for ch in text:
+        if ch in '"\\':
+            out += "\\" + ch
+        elif ch == "\n":
+            out += "\\n"
+        elif ord(ch) < 32 or ord(ch) in (0x85, 0x2028, 0x2029):
+            out += f"\\u{ord(ch):04x}"
+        else:
+            out += ch
+    return out + '"'
+
+
+def _generate(tmp: Path, name: str, doc: str) -> Path:
+    schema = tmp / f"{name}.yaml"
+    schema.write_text(DOC_SLOTS.format(doc=_yaml_string(doc)), encoding="utf-8")
+    out = tmp / name
+    out.mkdir()
+    status, err = slotgen_main("generate", schema, "-o", out, "-q")
+    assert status == 0, err
+    return out
+
+
+def _preprocessed(header: Path, *flags: str) -> str:
+    """Tokens after preprocessing (comments gone), and the macros left defined."""
+    return subprocess.run(["gcc", "-std=c11", "-E", "-P", "-dD", *flags, str(header)],
+                          check=True, capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize("doc", INJECTIONS, ids=range(len(INJECTIONS)))
+def test_doc_text_cannot_change_the_generated_c(doc, tmp_path):
+    plain = _generate(tmp_path, "plain", "plain text")
+    hostile = _generate(tmp_path, "hostile", doc)
+    for header in ("inj.h", "inj_members.h"):
+        for flags in ((), ("-m32",), ("-trigraphs",)):
+            assert _preprocessed(hostile / header, *flags) == \
+                _preprocessed(plain / header, *flags), f"{header} {flags}: {doc!r}"
+    probe = tmp_path / "probe.c"
+    probe.write_text('#include "inj.h"\n#include "inj_members.h"\n'
+                     "#ifdef EVIL\n#error EVIL got defined\n#endif\n"
+                     "unsigned long long probe = INJ_SIZE + INJ_LIMIT + INJ_STATE_READY;\n")
+    for cc in (["gcc"], ["clang"], ["clang", "--target=aarch64-linux-gnu", "-ffreestanding"]):
+        result = subprocess.run([*cc, "-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror",
+                                 "-Wtrigraphs", "-Wcomment", f"-I{hostile}", "-c", str(probe),
+                                 "-o", os.devnull], capture_output=True, text=True)
+        assert result.returncode == 0 and not result.stderr, result.stderr
+    assert not re.search(r"\?\?[=/'()!<>-]", (hostile / "inj.h").read_text()), "trigraph left"
+
+
+def test_a_schema_path_with_comment_delimiters_stays_in_the_banner(tmp_path):
+    directory = tmp_path / "odd*"
+    directory.mkdir()
+    (directory / "x.yaml").write_bytes(SMALL)
+    out = tmp_path / "out"
+    out.mkdir()
+    result, _ = run_limited("generate", "odd*/x.yaml", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "probe.c").write_text('#include "s.h"\n')
+    compiled = subprocess.run(["gcc", "-std=c11", "-Wall", "-Werror", "-Iout", "-c", "probe.c",
+                               "-o", os.devnull], cwd=tmp_path, capture_output=True, text=True)
+    assert compiled.returncode == 0, compiled.stderr
+    assert " * Generated by slotgen from odd* /x.yaml (sha256 " in (out / "s.h").read_text()
+
+
+# ---------------------------------------------------------------------------
+# Output safety.
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() and not p.is_symlink()
+                                        else b"") for p in sorted(root.rglob("*"))}
+
+
+def test_outputs_land_only_in_the_requested_directory(tmp_path):
+    sandbox = tmp_path / "sandbox"
+    (sandbox / "out").mkdir(parents=True)
+    (sandbox / "victim.h").write_text("precious\n")
+    os.symlink("../victim.h", sandbox / "out" / "s.h")
+    (sandbox / "schema.yaml").write_bytes(SMALL)
+    before = _tree(sandbox)
+    result, _ = run_limited("generate", "schema.yaml", "-o", "out/../out", cwd=sandbox)
+    assert result.returncode == 0, result.stderr
+    after = _tree(sandbox)
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    assert changed <= {"out/s.h", "out/s_members.h", "out/s.layout.json"}, changed
+    assert (sandbox / "victim.h").read_text() == "precious\n"
+    assert not (sandbox / "out" / "s.h").is_symlink()
+    assert sorted(p.name for p in (sandbox / "out").iterdir()) == \
+        ["s.h", "s.layout.json", "s_members.h"], "no temporary file may be left behind"
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_missing_output_directory_is_a_clear_error(kind, tmp_path):
+    schema = tmp_path / "schema.yaml"
+    schema.write_bytes(SMALL)
+    target = tmp_path / "nowhere" / "deeper" if kind == "missing" else schema
+    result, _ = run_limited("generate", schema, "-o", target)
+    assert_clear_refusal(result)
+    reason = "directory does not exist" if kind == "missing" else "path is not a directory"
+    assert f"{target}: error: the output {reason}" in result.stderr
+    assert not (tmp_path / "nowhere").exists()
+
+
+@contextlib.contextmanager
+def read_only(directory: Path):
+    """Make `directory` unwritable even for root (immutable attribute), or skip."""
+    if os.geteuid() != 0:
+        directory.chmod(0o555)
+        undo = ["chmod", "755", str(directory)]
+    elif shutil.which("chattr") and subprocess.run(["chattr", "+i", str(directory)],
+                                                   capture_output=True).returncode == 0:
+        undo = ["chattr", "-i", str(directory)]
+    else:
+        pytest.skip("cannot make a directory read-only here")
+    try:
+        try:
+            (directory / ".probe").touch()
+        except OSError:
+            pass
+        else:
+            (directory / ".probe").unlink()
+            pytest.skip("the directory stayed writable")
+        yield
+    finally:
+        subprocess.run(undo, check=True)
+
+
+def test_a_read_only_output_directory_is_a_clear_error_and_keeps_old_outputs(tmp_path):
+    schema = tmp_path / "schema.yaml"
+    schema.write_bytes(SMALL)
+    out = tmp_path / "out"
+    out.mkdir()
+    first, _ = run_limited("generate", schema, "-o", out)
+    assert first.returncode == 0, first.stderr
+    before = _tree(out)
+    schema.write_bytes(SMALL.replace(b"name: a", b"name: b"))
+    with read_only(out):
+        result, _ = run_limited("generate", schema, "-o", out)
+    assert_clear_refusal(result)
+    assert f"{out}: error: cannot write the outputs: " in result.stderr
+    assert _tree(out) == before

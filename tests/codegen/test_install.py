@@ -1,0 +1,90 @@
+"""`make install` into a temporary DESTDIR, the installed example built and run
+against it with nothing from the source tree on its paths, then `make uninstall`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+PREFIX = "/opt/metaslot"
+SENTINEL = "bin/not-ours"
+
+
+def _make(*args: str, cwd: Path = ROOT, env: dict | None = None) -> str:
+    env = dict(os.environ if env is None else env)
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
+        env.pop(name, None)
+    result = subprocess.run(["make", "--no-print-directory", *args], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def _files(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() or p.is_symlink()}
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory):
+    destdir = tmp_path_factory.mktemp("destdir")
+    root = destdir / PREFIX.lstrip("/")
+    (root / SENTINEL).parent.mkdir(parents=True)
+    (root / SENTINEL).write_text("installed by someone else\n")
+    _make("install", f"DESTDIR={destdir}", f"PREFIX={PREFIX}")
+    return destdir, root
+
+
+def test_install_puts_every_piece_in_place_and_lists_it(staged):
+    _, root = staged
+    for path in ("bin/slotgen", "include/metaslot/ms.h", "include/metaslot/meta_slot.h",
+                 "include/metaslot/meta_slot_members.h", "lib/libmetaslot.a",
+                 "lib/pkgconfig/metaslot.pc", "share/metaslot/slot.yaml",
+                 "share/metaslot/doc/README.md", "share/metaslot/codegen/slotgen",
+                 "share/metaslot/codegen/templates/struct.h.j2",
+                 "share/metaslot/examples/embed/Makefile"):
+        assert (root / path).is_file(), path
+    assert os.access(root / "bin" / "slotgen", os.X_OK)
+    manifest = (root / "share/metaslot/install-manifest.txt").read_text().split()
+    assert sorted(manifest) == sorted(_files(root) - {SENTINEL})
+    assert f"prefix={PREFIX}\n" in (root / "lib/pkgconfig/metaslot.pc").read_text()
+
+
+def test_install_pkg_config_points_into_destdir(staged):
+    destdir, root = staged
+    env = dict(os.environ, PKG_CONFIG_PATH=str(root / "lib/pkgconfig"),
+               PKG_CONFIG_SYSROOT_DIR=str(destdir))
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "metaslot"], env=env,
+                           check=True, capture_output=True, text=True).stdout.split()
+    assert flags == [f"-I{root}/include", f"-L{root}/lib", "-lmetaslot"]
+
+
+def test_install_example_builds_and_runs_outside_the_tree(staged, tmp_path):
+    destdir, root = staged
+    project = tmp_path / "embed"
+    shutil.copytree(root / "share/metaslot/examples/embed", project)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LC_ALL": "C",
+           "PKG_CONFIG_PATH": str(root / "lib/pkgconfig"), "PKG_CONFIG_SYSROOT_DIR": str(destdir)}
+    out = _make(f"SLOTGEN={root}/bin/slotgen", "run", cwd=project, env=env)
+    assert "embed: OK: 1024 of 1024 frames free, slot size 64 bytes" in out, out
+    assert str(ROOT) not in out, out
+    assert f"-I{root}/include" in out and "-Ibuild" in out, out
+    # The example's own schema copy has the layout the installed library was built with.
+    mine = json.loads((project / "build/meta_slot.layout.json").read_text())
+    theirs = json.loads((root / "share/metaslot/meta_slot.layout.json").read_text())
+    assert mine["targets"] == theirs["targets"], \
+        "examples/embed/slot.yaml no longer matches layout/slot.yaml: copy it again"
+
+
+def test_uninstall_removes_exactly_what_was_installed(staged):
+    destdir, root = staged
+    _make("uninstall", f"DESTDIR={destdir}", f"PREFIX={PREFIX}")
+    assert _files(root) == {SENTINEL}
+    assert not (root / "share/metaslot").exists()
+    assert not (root / "include/metaslot").exists()

@@ -1,0 +1,49 @@
+"""Write a deliberately wrong copy of the generated meta_slot.h.
+
+The copy declares `generation` before `refcount` (so the two swap offsets,
+32 <-> 36) and drops the compile-time layout checks that would otherwise
+reject it, so the only thing left to catch the mismatch is the kernel's boot
+layout check against meta_slot_members.h (copied unchanged).
+
+usage: make_wrong_header.py GEN_DIR OUT_DIR
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+SWAP = ("refcount", "generation")
+LAYOUT_CHECK_LINE = re.compile(r"^\s*(META_SLOT_LAYOUT_CHECK_\(|_Static_assert\(offsetof)")
+
+
+def wrong_header(text: str) -> str:
+    lines = text.split("\n")
+    where = {}
+    for i, line in enumerate(lines):
+        for member in SWAP:
+            if re.fullmatch(rf"\s*_Atomic uint32_t {member};", line):
+                where[member] = i
+    if set(where) != set(SWAP):
+        raise SystemExit(f"make_wrong_header: declarations of {SWAP} not found")
+    a, b = where[SWAP[0]], where[SWAP[1]]
+    lines[a], lines[b] = lines[b], lines[a]
+    kept = [line for line in lines if not LAYOUT_CHECK_LINE.match(line)]
+    if len(kept) == len(lines):
+        raise SystemExit("make_wrong_header: no layout check lines found to drop")
+    banner = "/* WRONG ON PURPOSE: refcount and generation swapped (kernel wrong-header test). */"
+    return banner + "\n" + "\n".join(kept)
+
+
+def main(argv: list[str]) -> int:
+    gen_dir, out_dir = Path(argv[1]), Path(argv[2])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "meta_slot.h").write_text(wrong_header((gen_dir / "meta_slot.h").read_text()))
+    shutil.copyfile(gen_dir / "meta_slot_members.h", out_dir / "meta_slot_members.h")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

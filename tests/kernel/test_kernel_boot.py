@@ -1,0 +1,92 @@
+"""Boot the kernel at 64 MiB, 512 MiB and 5 GiB (RAM above the 4 GiB hole)
+and check the whole boot transcript: layout check, memory totals, every
+self-test, buddyinfo, the summary line and the exit status."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qemu_harness import (BOOT_FORBIDDEN, BOOT_SELFTESTS, Boot, boot, check, env_path,
+                          find)
+
+MIB = 1 << 20
+FRAME = 4096
+SIZES = {"64M": 64 * MIB, "512M": 512 * MIB, "5G": 5 << 30}
+FOUR_GIB_PFN = (4 << 30) // FRAME
+
+_boots: dict[str, Boot] = {}
+
+
+def boot_at(mem: str) -> Boot:
+    """One boot per memory size, shared by the tests of that size."""
+    if mem not in _boots:
+        _boots[mem] = boot(env_path("KERNEL_IMAGE", "build/kernel/metaslot32.elf"), mem,
+                           f"boot-{mem}", timeout_s=90)
+    return _boots[mem]
+
+
+def boot_expectations() -> list[str]:
+    expected = [r"metaslot: x86_64 kernel booting",
+                r"layout: free_link +0/16 +0/16 +OK",
+                r"layout: refcount +32/4 +32/4 +OK",
+                r"layout: _reserved_tail +48/16 +48/16 +OK",
+                r"layout: \d+ members checked, 0 mismatched: OK",
+                r"selftest: layout +PASS",
+                r"mem: \[0x0000000000100000-0x[0-9a-f]{16}\] usable",
+                r"mem: frames total \d+ \(pfn 0\.\.\d+\), usable \d+ \(\d+ MiB\), reserved \d+",
+                r"mem: metadata \d+ bytes \(\d+ slots of 64 bytes\) = \d+\.\d\d% of usable RAM",
+                r"mem: frames managed by the allocator \d+"]
+    expected += [r"selftest: +allocated \d+ frames in \d+ blocks, 0 left free",
+                 r"selftest: +no block in a hole, reserved range, first MiB, kernel or metadata",
+                 r"selftest: +buddyinfo before = after, ms_check OK"]
+    expected += [rf"selftest: {re.escape(name)} +PASS" for name in BOOT_SELFTESTS[1:]]
+    expected += [r"stack: \d+ of \d+ bytes used",
+                 r"buddyinfo:",
+                 r"Node 0, zone +DMA( +\d+){11}",
+                 r"Node 0, zone +Normal( +\d+){11}",
+                 rf"selftest: {len(BOOT_SELFTESTS)} passed, 0 failed"]
+    return expected
+
+
+@pytest.mark.parametrize("mem", SIZES)
+def test_boot_passes_every_selftest(mem: str) -> None:
+    check(boot_at(mem), boot_expectations(), BOOT_FORBIDDEN)
+
+
+@pytest.mark.parametrize("mem", SIZES)
+def test_boot_totals_match_memory_size(mem: str) -> None:
+    result = boot_at(mem)
+    totals = find(result, r"mem: frames total (\d+) \(pfn 0\.\.(\d+)\), usable (\d+) "
+                          r"\((\d+) MiB\), reserved (\d+)")
+    total, last_pfn, usable, _, reserved = (int(g) for g in totals.groups())
+    managed = int(find(result, r"mem: frames managed by the allocator (\d+)").group(1))
+    meta = find(result, r"mem: metadata (\d+) bytes \((\d+) slots of 64 bytes\).*")
+    meta_bytes, slots = int(meta.group(1)), int(meta.group(2))
+    allocated = find(result, r"selftest: +allocated (\d+) frames in (\d+) blocks, 0 left free")
+
+    stack = find(result, r"stack: (\d+) of (\d+) bytes used")
+    assert int(stack.group(1)) < int(stack.group(2)) // 2, "boot stack more than half used"
+
+    mem_bytes = SIZES[mem]
+    assert last_pfn == total - 1
+    assert usable + reserved == total
+    assert 0.97 * mem_bytes <= usable * FRAME <= mem_bytes, (usable, mem_bytes)
+    assert slots == total and meta_bytes == 64 * total
+    # Managed = usable minus first MiB, kernel image, page tables, metadata.
+    assert managed < usable
+    assert usable - managed <= 256 + meta_bytes // FRAME + 1024, (usable, managed)
+    assert int(allocated.group(1)) == managed
+    if mem_bytes > 3 << 30:
+        assert last_pfn >= FOUR_GIB_PFN, "no RAM above 4 GiB was found"
+        check(result, [r"mem: \[0x0000000100000000-0x[0-9a-f]{16}\] usable",
+                       r"paging: RAM mapped up to 0x[0-9a-f]+ with 2 MiB pages "
+                       r"\([1-9]\d* new page tables\)"], status=None)
+
+
+def test_clang_build_boots() -> None:
+    """The kernel and the runtime built with clang pass the same boot test."""
+    image = env_path("KERNEL_CLANG_IMAGE", "build/kernel-clang/metaslot32.elf")
+    result = boot(image, "64M", "boot-64M-clang", timeout_s=60)
+    check(result, boot_expectations(), BOOT_FORBIDDEN)

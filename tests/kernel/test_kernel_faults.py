@@ -1,0 +1,55 @@
+"""Failures must be loud: a kernel built with a header whose struct differs
+from the schema fails its boot layout check, and CPU exceptions are reported
+and end QEMU with a failure status instead of a silent triple fault."""
+
+from __future__ import annotations
+
+import pytest
+
+from qemu_harness import (STATUS_CRASH, STATUS_FAILED, STATUS_PANIC, STATUS_TIMEOUT, boot,
+                          check, env_path)
+
+
+def test_wrong_header_fails_layout_check() -> None:
+    image = env_path("KERNEL_WRONG_IMAGE", "build/kernel-wrong/metaslot32.elf")
+    result = boot(image, "64M", "wrong-header", timeout_s=60)
+    check(result,
+          [r"layout: refcount +32/4 +36/4 +MISMATCH",
+           r"layout: generation +36/4 +32/4 +MISMATCH",
+           r"layout: \d+ members checked, 2 mismatched: FAIL",
+           r"selftest: layout +FAIL \(.*\)",
+           r"selftest: 0 passed, 1 failed"],
+          forbidden=[r"selftest: alloc-all", r"PANIC"],
+          status=STATUS_FAILED)
+
+
+@pytest.mark.parametrize("kind, report", [
+    ("pf", r"EXCEPTION: vector 14 \(#PF page fault\), error code 0x0"),
+    ("gp", r"EXCEPTION: vector 13 \(#GP general protection\), error code 0x0"),
+    ("df", r"EXCEPTION: vector 8 \(#DF double fault\), error code 0x0"),
+])
+def test_exception_is_reported(kind: str, report: str) -> None:
+    image = env_path("KERNEL_IMAGE", "build/kernel/metaslot32.elf")
+    result = boot(image, "64M", f"crash-{kind}", timeout_s=30, append=f"crash={kind}")
+    expected = [rf"crash: provoking {kind}", report]
+    if kind == "pf":
+        expected.append(r"  cr2=0000400000000000 \(not present, read\)")
+    expected.append(r"PANIC: unhandled CPU exception \d+")
+    check(result, expected, forbidden=[r"selftest:"], status=STATUS_PANIC)
+
+
+def test_triple_fault_is_never_success() -> None:
+    """QEMU ends a triple fault under -no-reboot with status 0; the host
+    side must turn that into a failure, not a pass."""
+    image = env_path("KERNEL_IMAGE", "build/kernel/metaslot32.elf")
+    result = boot(image, "64M", "crash-triple", timeout_s=30, append="crash=triple")
+    check(result, [r"crash: provoking triple"], forbidden=[r"selftest:"],
+          status=STATUS_CRASH)
+
+
+def test_hung_kernel_times_out_with_transcript() -> None:
+    image = env_path("KERNEL_IMAGE", "build/kernel/metaslot32.elf")
+    result = boot(image, "64M", "crash-hang", timeout_s=3, append="crash=hang")
+    check(result, [r"crash: provoking hang"], forbidden=[r"selftest:"],
+          status=STATUS_TIMEOUT)
+    assert result.elapsed_s < 15

@@ -1,0 +1,78 @@
+"""Drive the serial shell with good and bad input: every bad line gets one
+"error:" line, the allocator stays consistent (the self-tests still pass
+afterwards) and "halt" exits with success."""
+
+from __future__ import annotations
+
+import re
+
+from qemu_harness import Shell, env_path
+
+ERROR = re.compile(r"error: .+")
+
+
+def one_error(reply: list[str], pattern: str) -> None:
+    assert len(reply) == 1 and ERROR.fullmatch(reply[0]), reply
+    assert re.fullmatch(pattern, reply[0]), (pattern, reply)
+
+
+def test_shell_commands_and_bad_input() -> None:
+    sh = Shell(env_path("KERNEL_IMAGE", "build/kernel/metaslot32.elf"), "128M", "shell")
+    try:
+        assert any(re.fullmatch(r"selftest: \d+ passed, 0 failed", l) for l in sh.boot_lines)
+        help_text = "\n".join(sh.run("help"))
+        for cmd in ("layout", "mem", "buddyinfo", "stats", "meta <pfn>", "alloc <order>",
+                    "free <pfn> <order>", "poison <pfn>", "selftest", "halt"):
+            assert cmd in help_text, cmd
+        assert sh.run("layout")[-1].endswith("0 mismatched: OK")
+        assert any(l.startswith("mem: frames total") for l in sh.run("mem"))
+        # Line editing: three backspaces turn "budxyz" into "buddyinfo".
+        buddy = sh.run("budxyz\x7f\x7f\x7fdyinfo")
+        assert [l.split()[3] for l in buddy if l.startswith("Node 0, zone")] == ["DMA", "Normal"], buddy
+        assert not any(l.startswith("error") for l in buddy), buddy
+
+        one_error(sh.run("frobnicate"), r"error: unknown command 'frobnicate' \(try 'help'\)")
+        one_error(sh.run("meta"), r"error: meta: missing <pfn>")
+        one_error(sh.run("meta 12x"), r"error: meta: malformed pfn '12x'")
+        one_error(sh.run("meta 99999999999999999999999"), r"error: meta: malformed pfn .*")
+        one_error(sh.run("meta 0x7fffffff"), r"error: meta: pfn \d+ out of range \(0\.\.\d+\)")
+        one_error(sh.run("alloc"), r"error: alloc: missing <order>")
+        one_error(sh.run("alloc 11"), r"error: alloc: invalid order 11 \(0\.\.10\)")
+        one_error(sh.run("alloc -1"), r"error: alloc: malformed order '-1'")
+        one_error(sh.run("free 300"), r"error: free: missing <order>")
+        one_error(sh.run("free 0 0"), r"error: free: pfn 0 order 0: MS_EDOUBLEFREE.*")
+        one_error(sh.run("free 0x7fffffff 0"), r"error: free: pfn \d+ out of range \(0\.\.\d+\)")
+        one_error(sh.run("free 300 0x"), r"error: free: malformed order '0x'")
+        one_error(sh.run("poison"), r"error: poison: missing <pfn>")
+        one_error(sh.run("poison abc"), r"error: poison: malformed pfn 'abc'")
+        one_error(sh.run("halt now"), r"error: halt: too many arguments")
+        one_error(sh.run("help me"), r"error: help: too many arguments")
+        assert sh.run("   ") == []
+
+        reply = sh.run("alloc 2")
+        m = re.fullmatch(r"alloc: pfn (\d+) order 2 zone Normal generation (\d+)", reply[0])
+        assert m and len(reply) == 1, reply
+        pfn = int(m.group(1))
+        assert pfn % 4 == 0
+        meta = "\n".join(sh.run(f"meta {pfn}"))
+        assert re.search(r"flags += 0x[0-9a-f]{8} \[[A-Z|]*ALLOCATED", meta), meta
+        assert re.search(r"order += 2", meta) and re.search(r"refcount += 1\b", meta), meta
+        assert re.search(r"meta_aux += 0x[0-9a-f]{8} owner_cpu=\d+ numa_node=0", meta), meta
+        one_error(sh.run(f"free {pfn} 1"), rf"error: free: pfn {pfn} order 1: MS_EWRONGORDER.*")
+        assert sh.run(f"free {pfn} 2") == [f"free: pfn {pfn} order 2 freed"]
+        one_error(sh.run(f"free {pfn} 2"), rf"error: free: pfn {pfn} order 2: MS_EDOUBLEFREE.*")
+
+        reply = sh.run("alloc 0")
+        victim = int(re.fullmatch(r"alloc: pfn (\d+) order 0 .*", reply[0]).group(1))
+        assert sh.run(f"poison {victim}") == [f"poison: pfn {victim} poisoned"]
+        assert re.search(r"guard += 0x8[0-9a-f]{7} \[.*POISONED", "\n".join(sh.run(f"meta {victim}")))
+        sh.run(f"free {victim} 0")
+        stats = "\n".join(sh.run("stats"))
+        assert re.search(r"quarantined [1-9]\d* in [1-9]\d* blocks", stats), stats
+
+        selftest = sh.run("selftest")
+        assert re.fullmatch(r"selftest: \d+ passed, 0 failed", selftest[-1]), selftest
+        assert not any("FAIL" in l for l in selftest), selftest
+    finally:
+        status = sh.halt()
+    assert status == 0, f"halt: host status {status}; transcript {sh.log_path}"

@@ -1,0 +1,229 @@
+/*
+ * Caller mistakes: each returns its named error and changes nothing (the
+ * metadata bytes of the span and the statistics are compared before/after).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+#define SPAN_BASE 0x100
+#define SPAN_FRAMES 0x800
+
+static unsigned char *snapshot;
+static struct ms_stats stats_before;
+static struct ms_handle order0, order2;
+
+static void setup(void)
+{
+	fx_setup(SPAN_BASE, SPAN_FRAMES);
+	ck_assert_int_eq(ms_add_range(&fx_inst, SPAN_BASE + 3, SPAN_FRAMES - 0x10), MS_OK);
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &order0), MS_OK);
+	ck_assert_int_eq(fx_alloc(&fx_inst, 2, MS_ALLOC_NOZERO, &order2), MS_OK);
+	snapshot = malloc(ms_metadata_bytes(SPAN_FRAMES));
+	ck_assert_ptr_nonnull(snapshot);
+}
+
+static void teardown(void)
+{
+	free(snapshot);
+	fx_teardown();
+}
+
+static void take_snapshot(void)
+{
+	size_t nr_bytes;
+	const void *bytes = ms_metadata_of(&fx_inst, SPAN_BASE, SPAN_FRAMES, &nr_bytes);
+
+	memcpy(snapshot, bytes, nr_bytes);
+	ms_stats(&fx_inst, &stats_before);
+}
+
+static void assert_unchanged(void)
+{
+	size_t nr_bytes;
+	const void *bytes = ms_metadata_of(&fx_inst, SPAN_BASE, SPAN_FRAMES, &nr_bytes);
+	struct ms_stats stats_after;
+
+	ck_assert_mem_eq(snapshot, bytes, nr_bytes);
+	ms_stats(&fx_inst, &stats_after);
+	ck_assert_uint_eq(stats_after.nr_free, stats_before.nr_free);
+	ck_assert_uint_eq(stats_after.nr_allocated, stats_before.nr_allocated);
+	fx_assert_consistent(&fx_inst);
+}
+
+START_TEST(test_errors_invalid_order)
+{
+	struct ms_handle handle;
+
+	take_snapshot();
+	ck_assert_int_eq(fx_alloc(&fx_inst, MS_MAX_ORDER + 1, 0, &handle), MS_EORDER);
+	ck_assert_int_eq(ms_free(&fx_inst, order2.pfn, MS_MAX_ORDER + 1), MS_EORDER);
+	assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_errors_pfn_out_of_range)
+{
+	take_snapshot();
+	ck_assert_int_eq(ms_free(&fx_inst, SPAN_BASE - 1, 0), MS_ERANGE);
+	ck_assert_int_eq(ms_free(&fx_inst, SPAN_BASE + SPAN_FRAMES, 0), MS_ERANGE);
+	ck_assert_int_eq(ms_get(&fx_inst, SPAN_BASE + SPAN_FRAMES), MS_ERANGE);
+	ck_assert_int_eq(ms_put(&fx_inst, 0), MS_ERANGE);
+	ck_assert_int_eq(ms_mark_poisoned(&fx_inst, UINT64_C(1) << 40), MS_ERANGE);
+	ck_assert_int_eq(ms_set_vtable(&fx_inst, 1, NULL), MS_ERANGE);
+	assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_errors_pfn_misaligned)
+{
+	take_snapshot();
+	ck_assert_int_eq(ms_free(&fx_inst, order2.pfn + 1, 2), MS_EALIGN);
+	ck_assert_int_eq(ms_free(&fx_inst, order0.pfn | 1, 1), MS_EALIGN);
+	assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_errors_double_free)
+{
+	ck_assert_int_eq(ms_free(&fx_inst, order2.pfn, 2), MS_OK);
+	ck_assert_int_eq(ms_free(&fx_inst, order0.pfn, 0), MS_OK); /* now cached */
+	take_snapshot();
+	ck_assert_int_eq(ms_free(&fx_inst, order2.pfn, 2), MS_EDOUBLEFREE);
+	ck_assert_int_eq(ms_free(&fx_inst, order0.pfn, 0), MS_EDOUBLEFREE);
+	ck_assert_int_eq(ms_put(&fx_inst, order0.pfn), MS_EDOUBLEFREE);
+	ck_assert_int_eq(ms_get(&fx_inst, order0.pfn), MS_EDOUBLEFREE);
+	assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_errors_free_reserved_or_tail_frame)
+{
+	take_snapshot();
+	ck_assert_int_eq(ms_free(&fx_inst, SPAN_BASE, 0), MS_EDOUBLEFREE);     /* reserved */
+	ck_assert_int_eq(ms_free(&fx_inst, order2.pfn + 1, 0), MS_EDOUBLEFREE); /* tail */
+	ck_assert_int_eq(ms_free(&fx_inst, SPAN_BASE + 0x400, 0), MS_EDOUBLEFREE); /* free */
+	assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_errors_wrong_order)
+{
+	take_snapshot();
+	ck_assert_int_eq(ms_free(&fx_inst, order2.pfn, 1), MS_EWRONGORDER);
+	ck_assert_int_eq(ms_free(&fx_inst, order2.pfn, 0), MS_EWRONGORDER);
+	assert_unchanged();
+}
+END_TEST
+
+static int put_in_hook = 1, get_in_hook = 1, free_in_hook = 1;
+
+static void refzero_hook(struct ms_instance *inst, uint64_t pfn, unsigned order, void *ctx)
+{
+	(void)ctx;
+	put_in_hook = ms_put(inst, pfn);
+	get_in_hook = ms_get(inst, pfn);
+	free_in_hook = ms_free(inst, pfn, order);
+}
+
+START_TEST(test_errors_put_on_refcount_zero)
+{
+	static const struct ms_vtable vtable = {.on_last_ref = refzero_hook};
+
+	ck_assert_int_eq(ms_set_vtable(&fx_inst, order2.pfn, &vtable), MS_OK);
+	ck_assert_int_eq(ms_put(&fx_inst, order2.pfn), MS_OK);
+	ck_assert_int_eq(put_in_hook, MS_EREFZERO);
+	ck_assert_int_eq(get_in_hook, MS_EREFZERO);
+	ck_assert_int_eq(free_in_hook, MS_EREFZERO);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
+START_TEST(test_errors_free_while_referenced)
+{
+	ck_assert_int_eq(ms_get(&fx_inst, order0.pfn), MS_OK);
+	take_snapshot();
+	ck_assert_int_eq(ms_free(&fx_inst, order0.pfn, 0), MS_EBUSY);
+	assert_unchanged();
+	ck_assert_int_eq(ms_put(&fx_inst, order0.pfn), MS_OK);
+	ck_assert_int_eq(ms_free(&fx_inst, order0.pfn, 0), MS_OK);
+}
+END_TEST
+
+START_TEST(test_errors_bad_ranges)
+{
+	take_snapshot();
+	ck_assert_int_eq(ms_add_range(&fx_inst, SPAN_BASE + 5, 2), MS_EOVERLAP);
+	ck_assert_int_eq(ms_add_range(&fx_inst, SPAN_BASE + SPAN_FRAMES - 2, 4), MS_ERANGE);
+	ck_assert_int_eq(ms_add_range(&fx_inst, 0, 4), MS_ERANGE);
+	ck_assert_int_eq(ms_add_range(&fx_inst, SPAN_BASE, 0), MS_EINVAL);
+	assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_errors_bad_options)
+{
+	struct ms_alloc_opts opts = {.custom_flags = META_SLOT_FRAME_FLAGS_ALLOCATED};
+	struct ms_handle handle;
+
+	take_snapshot();
+	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_EINVAL);
+	opts.custom_flags = META_SLOT_FRAME_FLAGS_POISONED;
+	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_EINVAL);
+	opts.custom_flags = 0;
+	opts.purpose = (enum ms_purpose)7;
+	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_EINVAL);
+	opts.purpose = MS_PURPOSE_KERNEL;
+	opts.flags = MS_ALLOC_CPU_HINT;
+	opts.cpu = MS_MAX_CPUS;
+	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_EINVAL);
+	ck_assert_int_eq(ms_alloc(&fx_inst, NULL, &handle), MS_EINVAL);
+	ck_assert_int_eq(ms_set_vtable(&fx_inst, order0.pfn, (const struct ms_vtable *)(uintptr_t)8),
+			 MS_EINVAL);
+	assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_errors_every_code_named)
+{
+	static const struct {
+		int err;
+		const char *prefix;
+	} names[] = {
+		{MS_OK, "MS_OK:"}, {MS_ENOMEM, "MS_ENOMEM:"}, {MS_EORDER, "MS_EORDER:"},
+		{MS_ERANGE, "MS_ERANGE:"}, {MS_EALIGN, "MS_EALIGN:"},
+		{MS_EDOUBLEFREE, "MS_EDOUBLEFREE:"}, {MS_EWRONGORDER, "MS_EWRONGORDER:"},
+		{MS_EREFZERO, "MS_EREFZERO:"}, {MS_EBUSY, "MS_EBUSY:"},
+		{MS_EOVERLAP, "MS_EOVERLAP:"}, {MS_EINVAL, "MS_EINVAL:"},
+		{MS_ENOSPC, "MS_ENOSPC:"}, {MS_ECORRUPT, "MS_ECORRUPT:"},
+		{MS_EOVERFLOW, "MS_EOVERFLOW:"}, {-99, "MS_E?:"},
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *text = ms_strerror(names[i].err);
+		ck_assert_int_eq(strncmp(text, names[i].prefix, strlen(names[i].prefix)), 0);
+	}
+}
+END_TEST
+
+Suite *errors_suite(void)
+{
+	Suite *suite = suite_create("errors");
+	TCase *limits = tcase_create("limits");
+
+	tcase_add_checked_fixture(limits, setup, teardown);
+	tcase_add_test(limits, test_errors_invalid_order);
+	tcase_add_test(limits, test_errors_pfn_out_of_range);
+	tcase_add_test(limits, test_errors_pfn_misaligned);
+	tcase_add_test(limits, test_errors_double_free);
+	tcase_add_test(limits, test_errors_free_reserved_or_tail_frame);
+	tcase_add_test(limits, test_errors_wrong_order);
+	tcase_add_test(limits, test_errors_put_on_refcount_zero);
+	tcase_add_test(limits, test_errors_free_while_referenced);
+	tcase_add_test(limits, test_errors_bad_ranges);
+	tcase_add_test(limits, test_errors_bad_options);
+	tcase_add_test(limits, test_errors_every_code_named);
+	suite_add_tcase(suite, limits);
+	return suite;
+}

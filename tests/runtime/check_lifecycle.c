@@ -1,0 +1,382 @@
+/*
+ * The frame life cycle: claim and epoch, reset on free, generational
+ * handles, zeroing, get/put and vtables, poison and quarantine, and the
+ * per-CPU caches.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+#define BASE 0x400
+#define FRAMES 0x400
+
+static unsigned char *backing;
+
+static void setup(void)
+{
+	fx_setup(BASE, FRAMES);
+	ck_assert_int_eq(ms_add_range(&fx_inst, BASE, FRAMES), MS_OK);
+	backing = malloc((size_t)FRAMES * META_SLOT_PAGE_SIZE);
+	ck_assert_ptr_nonnull(backing);
+	memset(backing, 0xaa, (size_t)FRAMES * META_SLOT_PAGE_SIZE);
+	ms_hosted_set_backing(backing, BASE, FRAMES);
+}
+
+static void teardown(void)
+{
+	fx_teardown();
+	free(backing);
+}
+
+static unsigned char *frame_bytes(uint64_t pfn)
+{
+	return backing + (pfn - BASE) * META_SLOT_PAGE_SIZE;
+}
+
+static bool all_bytes(const unsigned char *bytes, size_t nr_bytes, unsigned char value)
+{
+	for (size_t i = 0; i < nr_bytes; i++) {
+		if (bytes[i] != value)
+			return false;
+	}
+	return true;
+}
+
+START_TEST(test_lifecycle_claim_starts_epoch)
+{
+	struct ms_handle handle;
+	uint64_t pfn = BASE; /* the order-10 block's head, first handed out */
+	struct meta_slot *slot = fx_slot(&fx_inst, pfn);
+
+	meta_slot_guard_store(slot, META_SLOT_META_GUARD_KERNEL_ONLY);
+	meta_slot_vtable_store(slot, 0x40);
+	uint32_t generation = meta_slot_generation_load(slot);
+	ck_assert_int_eq(fx_alloc(&fx_inst, 3, MS_ALLOC_NOZERO, &handle), MS_OK);
+	ck_assert_uint_eq(handle.pfn, pfn);
+	ck_assert_uint_eq(meta_slot_refcount_load(slot), 1);
+	ck_assert_uint_eq(meta_slot_vtable_load(slot), 0);
+	ck_assert_uint_eq(meta_slot_guard_load(slot), META_SLOT_META_GUARD_NONE);
+	ck_assert_uint_eq(meta_slot_generation_load(slot), generation + 1);
+	ck_assert_uint_eq(handle.generation, generation + 1);
+	ck_assert_uint_eq(meta_slot_order_load(slot), 3);
+	ck_assert_uint_eq(meta_slot_flags_load(slot),
+			  META_SLOT_FRAME_FLAGS_ALLOCATED | META_SLOT_FRAME_FLAGS_KERNEL);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
+START_TEST(test_lifecycle_free_resets_slot)
+{
+	struct ms_handle handle;
+	static const struct ms_vtable vtable;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 1, MS_ALLOC_NOZERO, &handle), MS_OK);
+	struct meta_slot *slot = fx_slot(&fx_inst, handle.pfn);
+	ck_assert_int_eq(ms_set_vtable(&fx_inst, handle.pfn, &vtable), MS_OK);
+	meta_slot_guard_fetch_or(slot, META_SLOT_META_GUARD_KERNEL_ONLY);
+	ck_assert_int_eq(ms_free(&fx_inst, handle.pfn, 1), MS_OK);
+	ck_assert_uint_eq(meta_slot_refcount_load(slot), META_SLOT_REFCOUNT_UNUSED);
+	ck_assert_uint_eq(meta_slot_vtable_load(slot), 0);
+	ck_assert_uint_eq(meta_slot_guard_load(slot), META_SLOT_META_GUARD_NONE);
+	ck_assert_uint_eq(meta_slot_flags_load(slot) & META_SLOT_FRAME_FLAGS_ALLOCATED, 0);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
+START_TEST(test_lifecycle_purpose_flags)
+{
+	struct ms_alloc_opts opts = {.order = 0, .flags = MS_ALLOC_NOZERO, .purpose = MS_PURPOSE_USER,
+				     .custom_flags = META_SLOT_FRAME_FLAGS_COW};
+	struct ms_handle handle;
+
+	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_OK);
+	uint32_t flags = meta_slot_flags_load(fx_slot(&fx_inst, handle.pfn));
+	ck_assert_uint_eq(flags, META_SLOT_FRAME_FLAGS_ALLOCATED | META_SLOT_FRAME_FLAGS_USER |
+					 META_SLOT_FRAME_FLAGS_COW);
+	opts.purpose = MS_PURPOSE_CUSTOM;
+	opts.custom_flags = META_SLOT_FRAME_FLAGS_DLL;
+	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_OK);
+	flags = meta_slot_flags_load(fx_slot(&fx_inst, handle.pfn));
+	ck_assert_uint_eq(flags, META_SLOT_FRAME_FLAGS_ALLOCATED | META_SLOT_FRAME_FLAGS_DLL);
+}
+END_TEST
+
+START_TEST(test_lifecycle_generation_handles)
+{
+	struct ms_handle first, second;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &first), MS_OK);
+	ck_assert(ms_handle_live(&fx_inst, first));
+	ck_assert_int_eq(ms_free(&fx_inst, first.pfn, 0), MS_OK);
+	ck_assert(!ms_handle_live(&fx_inst, first));
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &second), MS_OK);
+	ck_assert_uint_eq(second.pfn, first.pfn); /* LIFO cache reuses it */
+	ck_assert_uint_ne(second.generation, first.generation);
+	ck_assert(!ms_handle_live(&fx_inst, first));
+	ck_assert(ms_handle_live(&fx_inst, second));
+}
+END_TEST
+
+START_TEST(test_lifecycle_zeroed_by_default)
+{
+	struct ms_handle handle;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 2, 0, &handle), MS_OK);
+	ck_assert(all_bytes(frame_bytes(handle.pfn), 4 * META_SLOT_PAGE_SIZE, 0));
+	ck_assert_int_eq(fx_alloc(&fx_inst, 2, MS_ALLOC_NOZERO, &handle), MS_OK);
+	ck_assert(all_bytes(frame_bytes(handle.pfn), 4 * META_SLOT_PAGE_SIZE, 0xaa));
+}
+END_TEST
+
+START_TEST(test_lifecycle_page_table_forces_zero)
+{
+	struct ms_alloc_opts opts = {.order = 0, .flags = MS_ALLOC_NOZERO,
+				     .purpose = MS_PURPOSE_PAGE_TABLE};
+	struct ms_handle handle;
+
+	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_OK);
+	ck_assert(all_bytes(frame_bytes(handle.pfn), META_SLOT_PAGE_SIZE, 0));
+	ck_assert_uint_ne(meta_slot_flags_load(fx_slot(&fx_inst, handle.pfn)) &
+				  META_SLOT_FRAME_FLAGS_KERNEL, 0);
+}
+END_TEST
+
+static int nr_last_ref_calls;
+static uint64_t last_ref_pfn;
+static unsigned last_ref_order;
+
+static void count_last_ref(struct ms_instance *inst, uint64_t pfn, unsigned order, void *ctx)
+{
+	(void)inst;
+	ck_assert_ptr_eq(ctx, &nr_last_ref_calls);
+	nr_last_ref_calls++;
+	last_ref_pfn = pfn;
+	last_ref_order = order;
+}
+
+START_TEST(test_lifecycle_last_put_runs_hook_once)
+{
+	static const struct ms_vtable vtable = {.on_last_ref = count_last_ref,
+						.ctx = &nr_last_ref_calls};
+	struct ms_handle handle;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 2, MS_ALLOC_NOZERO, &handle), MS_OK);
+	ck_assert_int_eq(ms_set_vtable(&fx_inst, handle.pfn, &vtable), MS_OK);
+	ck_assert_int_eq(ms_get(&fx_inst, handle.pfn), MS_OK);
+	ck_assert_int_eq(ms_get(&fx_inst, handle.pfn), MS_OK);
+	ck_assert_uint_eq(meta_slot_refcount_load(fx_slot(&fx_inst, handle.pfn)), 3);
+	ck_assert_int_eq(ms_put(&fx_inst, handle.pfn), MS_OK);
+	ck_assert_int_eq(ms_put(&fx_inst, handle.pfn), MS_OK);
+	ck_assert_int_eq(nr_last_ref_calls, 0);
+	ck_assert_int_eq(ms_put(&fx_inst, handle.pfn), MS_OK);
+	ck_assert_int_eq(nr_last_ref_calls, 1);
+	ck_assert_uint_eq(last_ref_pfn, handle.pfn);
+	ck_assert_uint_eq(last_ref_order, 2);
+	ck_assert(!ms_handle_live(&fx_inst, handle));
+	ck_assert_int_eq(ms_put(&fx_inst, handle.pfn), MS_EDOUBLEFREE);
+	ck_assert_int_eq(nr_last_ref_calls, 1);
+	ck_assert_uint_eq(fx_nr_free(&fx_inst), FRAMES);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
+START_TEST(test_lifecycle_misaligned_vtable_is_default)
+{
+	struct ms_handle handle;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handle), MS_OK);
+	/* A value no caller could set through ms_set_vtable: not 64-byte aligned. */
+	meta_slot_vtable_store(fx_slot(&fx_inst, handle.pfn), (uint64_t)(uintptr_t)&handle + 1);
+	ck_assert_int_eq(ms_put(&fx_inst, handle.pfn), MS_OK);
+	ck_assert_uint_eq(fx_nr_free(&fx_inst), FRAMES);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
+START_TEST(test_lifecycle_vtable_is_64_bytes)
+{
+	ck_assert_uint_eq(sizeof(struct ms_vtable), 64);
+	ck_assert_uint_eq(_Alignof(struct ms_vtable), 64);
+}
+END_TEST
+
+START_TEST(test_lifecycle_poison_sets_both_bits)
+{
+	struct ms_handle handle;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handle), MS_OK);
+	ck_assert_int_eq(ms_mark_poisoned(&fx_inst, handle.pfn), MS_OK);
+	struct meta_slot *slot = fx_slot(&fx_inst, handle.pfn);
+	ck_assert_uint_ne(meta_slot_guard_load(slot) & META_SLOT_META_GUARD_POISONED, 0);
+	ck_assert_uint_ne(meta_slot_flags_load(slot) & META_SLOT_FRAME_FLAGS_POISONED, 0);
+	ck_assert_uint_ne(meta_slot_flags_load(slot) & META_SLOT_FRAME_FLAGS_ALLOCATED, 0);
+}
+END_TEST
+
+/* Allocates every frame; none may lie in [pfn, pfn + nr_frames). */
+static void assert_never_handed_out(uint64_t pfn, uint64_t nr_frames)
+{
+	struct ms_handle handle;
+
+	while (fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handle) == MS_OK)
+		ck_assert(handle.pfn < pfn || handle.pfn >= pfn + nr_frames);
+}
+
+START_TEST(test_lifecycle_poisoned_block_quarantined_on_free)
+{
+	struct ms_handle handle;
+	struct ms_block blocks[4];
+	size_t nr_blocks;
+	struct ms_stats stats;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 2, MS_ALLOC_NOZERO, &handle), MS_OK);
+	ck_assert_int_eq(ms_mark_poisoned(&fx_inst, handle.pfn + 3), MS_OK);
+	ck_assert_int_eq(ms_free(&fx_inst, handle.pfn, 2), MS_OK);
+	ms_stats(&fx_inst, &stats);
+	ck_assert_uint_eq(stats.nr_quarantined, 4);
+	ck_assert_uint_eq(stats.nr_quarantined_blocks, 1);
+	ck_assert_int_eq(ms_quarantine_list(&fx_inst, blocks, 4, &nr_blocks), MS_OK);
+	ck_assert_uint_eq(nr_blocks, 1);
+	ck_assert_uint_eq(blocks[0].pfn, handle.pfn);
+	ck_assert_uint_eq(blocks[0].order, 2);
+	ck_assert_int_eq(ms_free(&fx_inst, handle.pfn, 2), MS_EDOUBLEFREE);
+	fx_assert_consistent(&fx_inst);
+	assert_never_handed_out(handle.pfn, 4);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
+START_TEST(test_lifecycle_poisoned_free_frame_quarantined_now)
+{
+	struct ms_block block;
+	size_t nr_blocks;
+
+	ck_assert_int_eq(ms_mark_poisoned(&fx_inst, BASE + 0x123), MS_OK);
+	ck_assert_int_eq(ms_quarantine_list(&fx_inst, &block, 1, &nr_blocks), MS_OK);
+	ck_assert_uint_eq(nr_blocks, 1);
+	ck_assert_uint_eq(block.pfn, BASE);
+	ck_assert_uint_eq(block.order, MS_MAX_ORDER);
+	fx_assert_consistent(&fx_inst);
+	assert_never_handed_out(BASE, FRAMES);
+}
+END_TEST
+
+START_TEST(test_lifecycle_poisoned_cached_frame_quarantined_now)
+{
+	struct ms_handle handle;
+	struct ms_stats stats;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handle), MS_OK);
+	ck_assert_int_eq(ms_free(&fx_inst, handle.pfn, 0), MS_OK);
+	ms_stats(&fx_inst, &stats);
+	ck_assert_uint_gt(stats.nr_cached, 0);
+	ck_assert_int_eq(ms_mark_poisoned(&fx_inst, handle.pfn), MS_OK);
+	ms_stats(&fx_inst, &stats);
+	ck_assert_uint_eq(stats.nr_quarantined, 1);
+	fx_assert_consistent(&fx_inst);
+	assert_never_handed_out(handle.pfn, 1);
+}
+END_TEST
+
+START_TEST(test_lifecycle_cache_stamps_owner_cpu)
+{
+	struct ms_alloc_opts opts = {.flags = MS_ALLOC_NOZERO | MS_ALLOC_CPU_HINT, .cpu = 5};
+	struct ms_handle handle;
+
+	ms_hosted_set_cpu(3);
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handle), MS_OK);
+	ck_assert_uint_eq(meta_slot_meta_aux_owner_cpu_get(fx_slot(&fx_inst, handle.pfn)), 3);
+	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_OK);
+	ck_assert_uint_eq(meta_slot_meta_aux_owner_cpu_get(fx_slot(&fx_inst, handle.pfn)), 5);
+	ck_assert_uint_eq(meta_slot_meta_aux_numa_node_get(fx_slot(&fx_inst, handle.pfn)), 0);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
+START_TEST(test_lifecycle_cached_frames_count_as_free)
+{
+	struct ms_handle handle;
+	struct ms_stats stats;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handle), MS_OK);
+	ms_stats(&fx_inst, &stats);
+	ck_assert_uint_eq(stats.nr_cached, MS_PCP_BATCH - 1);
+	ck_assert_uint_eq(stats.nr_free, FRAMES - 1);
+	ck_assert_uint_eq(stats.nr_allocated, 1);
+	ck_assert_int_eq(ms_free(&fx_inst, handle.pfn, 0), MS_OK);
+	ms_stats(&fx_inst, &stats);
+	ck_assert_uint_eq(stats.nr_free, FRAMES);
+	ck_assert_uint_eq(stats.nr_allocated, 0);
+}
+END_TEST
+
+START_TEST(test_lifecycle_caches_drained_before_oom)
+{
+	struct ms_handle handles[FRAMES];
+	uint64_t nr_frames = 0;
+
+	/* Fill CPU 1's cache, then ask CPU 0 for every frame of the instance. */
+	ms_hosted_set_cpu(1);
+	for (int i = 0; i < MS_PCP_CAPACITY; i++)
+		ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handles[i]), MS_OK);
+	for (int i = 0; i < MS_PCP_CAPACITY; i++)
+		ck_assert_int_eq(ms_free(&fx_inst, handles[i].pfn, 0), MS_OK);
+	ms_hosted_set_cpu(0);
+	while (fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handles[nr_frames]) == MS_OK)
+		nr_frames++;
+	ck_assert_uint_eq(nr_frames, FRAMES);
+	fx_assert_consistent(&fx_inst);
+	for (uint64_t i = 0; i < nr_frames; i++)
+		ck_assert_int_eq(ms_free(&fx_inst, handles[i].pfn, 0), MS_OK);
+	ms_cache_drain_all(&fx_inst);
+	ck_assert_uint_eq(fx_inst.nr_free_blocks[MS_MAX_ORDER], 1);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
+START_TEST(test_lifecycle_corrupt_claim_panics)
+{
+	/* A frame on a free list whose refcount is not UNUSED: the claim panics. */
+	meta_slot_refcount_store(fx_slot(&fx_inst, BASE), 7);
+	struct ms_handle handle;
+	fx_alloc(&fx_inst, 4, MS_ALLOC_NOZERO, &handle);
+}
+END_TEST
+
+Suite *lifecycle_suite(void)
+{
+	Suite *suite = suite_create("lifecycle");
+	TCase *epoch = tcase_create("epoch");
+	TCase *refs = tcase_create("refs");
+	TCase *poison = tcase_create("poison");
+	TCase *cache = tcase_create("cache");
+
+	tcase_add_checked_fixture(epoch, setup, teardown);
+	tcase_add_checked_fixture(refs, setup, teardown);
+	tcase_add_checked_fixture(poison, setup, teardown);
+	tcase_add_checked_fixture(cache, setup, teardown);
+	tcase_add_test(epoch, test_lifecycle_claim_starts_epoch);
+	tcase_add_test(epoch, test_lifecycle_free_resets_slot);
+	tcase_add_test(epoch, test_lifecycle_purpose_flags);
+	tcase_add_test(epoch, test_lifecycle_generation_handles);
+	tcase_add_test(epoch, test_lifecycle_zeroed_by_default);
+	tcase_add_test(epoch, test_lifecycle_page_table_forces_zero);
+	tcase_add_test_raise_signal(epoch, test_lifecycle_corrupt_claim_panics, SIGABRT);
+	tcase_add_test(refs, test_lifecycle_last_put_runs_hook_once);
+	tcase_add_test(refs, test_lifecycle_misaligned_vtable_is_default);
+	tcase_add_test(refs, test_lifecycle_vtable_is_64_bytes);
+	tcase_add_test(poison, test_lifecycle_poison_sets_both_bits);
+	tcase_add_test(poison, test_lifecycle_poisoned_block_quarantined_on_free);
+	tcase_add_test(poison, test_lifecycle_poisoned_free_frame_quarantined_now);
+	tcase_add_test(poison, test_lifecycle_poisoned_cached_frame_quarantined_now);
+	tcase_add_test(cache, test_lifecycle_cache_stamps_owner_cpu);
+	tcase_add_test(cache, test_lifecycle_cached_frames_count_as_free);
+	tcase_add_test(cache, test_lifecycle_caches_drained_before_oom);
+	suite_add_tcase(suite, epoch);
+	suite_add_tcase(suite, refs);
+	suite_add_tcase(suite, poison);
+	suite_add_tcase(suite, cache);
+	return suite;
+}

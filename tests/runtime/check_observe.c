@@ -1,0 +1,127 @@
+/* Observability: totals, the buddyinfo dump, fragmentation, the checker. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+static void setup(void)
+{
+	fx_setup(0x1000, 0x1000);
+	ck_assert_int_eq(ms_add_range(&fx_inst, 0x1400, 0x400), MS_OK);
+}
+
+START_TEST(test_observe_totals)
+{
+	struct ms_handle handle;
+	struct ms_stats stats;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 3, MS_ALLOC_NOZERO, &handle), MS_OK);
+	ck_assert_int_eq(ms_mark_poisoned(&fx_inst, 0x1600), MS_OK);
+	ms_stats(&fx_inst, &stats);
+	ck_assert_uint_eq(stats.nr_frames, 0x1000);
+	ck_assert_uint_eq(stats.nr_reserved, 0xc00);
+	ck_assert_uint_eq(stats.nr_allocated, 8);
+	ck_assert_uint_eq(stats.nr_quarantined, 0x200); /* the order-9 block at 0x1600 */
+	ck_assert_uint_eq(stats.nr_free, 0x400 - 8 - 0x200);
+	ck_assert_uint_eq(stats.nr_alloc_events, 1);
+	ck_assert_int_eq(ms_free(&fx_inst, handle.pfn, 3), MS_OK);
+	ms_stats(&fx_inst, &stats);
+	ck_assert_uint_eq(stats.nr_free_events, 1);
+	ck_assert_uint_eq(stats.nr_free, 0x200);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
+START_TEST(test_observe_buddyinfo_dump)
+{
+	char text[256];
+	struct ms_handle handle;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 8, MS_ALLOC_NOZERO, &handle), MS_OK);
+	int len = ms_dump(&fx_inst, text, sizeof(text));
+	ck_assert_int_gt(len, 0);
+	ck_assert_str_eq(text, "Node 0, zone   Normal      0      0      0      0      0      0"
+			       "      0      0      1      1      0\n"
+			       "frames 4096 free 768 cached 0 allocated 256 reserved 3072 "
+			       "quarantined 0\n");
+	ck_assert_int_eq(len, (int)strlen(text));
+	ck_assert_int_eq(ms_dump(&fx_inst, text, 20), MS_ENOSPC);
+}
+END_TEST
+
+START_TEST(test_observe_fragmentation)
+{
+	struct ms_frag frag;
+	struct ms_handle handle;
+
+	ms_fragmentation(&fx_inst, &frag);
+	ck_assert_int_eq(frag.largest_free_order, MS_MAX_ORDER);
+	for (unsigned order = 0; order <= MS_MAX_ORDER; order++)
+		ck_assert_uint_eq(frag.unusable_free_permille[order], 0);
+	/* Leave 0x1400 (order 0) taken: free frames are one of each order 0..9. */
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE, &handle), MS_OK);
+	ms_fragmentation(&fx_inst, &frag);
+	ck_assert_int_eq(frag.largest_free_order, MS_MAX_ORDER - 1);
+	ck_assert_uint_eq(frag.unusable_free_permille[0], 0);
+	ck_assert_uint_eq(frag.unusable_free_permille[1], 1000 * 1 / 1023);
+	ck_assert_uint_eq(frag.unusable_free_permille[MS_MAX_ORDER], 1000);
+}
+END_TEST
+
+START_TEST(test_observe_check_finds_broken_link)
+{
+	struct ms_handle handle;
+	char msg[160];
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE, &handle), MS_OK);
+	uint64_t head = fx_inst.free_head[3];
+	meta_slot_free_link_prev_store(fx_slot(&fx_inst, head), 0x1234);
+	ck_assert_int_eq(ms_check(&fx_inst, msg, sizeof(msg)), MS_ECORRUPT);
+	ck_assert_ptr_nonnull(strstr(msg, "prev link not symmetric"));
+}
+END_TEST
+
+START_TEST(test_observe_check_finds_overlap)
+{
+	char msg[160];
+
+	/* A FREE flag inside the free order-10 block. */
+	meta_slot_flags_store(fx_slot(&fx_inst, 0x1404), META_SLOT_FRAME_FLAGS_FREE);
+	ck_assert_int_eq(ms_check(&fx_inst, msg, sizeof(msg)), MS_ECORRUPT);
+	ck_assert_ptr_nonnull(strstr(msg, "overlaps"));
+}
+END_TEST
+
+START_TEST(test_observe_check_finds_lost_frame)
+{
+	struct ms_handle handle;
+	char msg[160];
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE, &handle), MS_OK);
+	/* Forge a frame that left the allocated state without reaching any list. */
+	struct meta_slot *slot = fx_slot(&fx_inst, handle.pfn);
+	meta_slot_refcount_store(slot, META_SLOT_REFCOUNT_UNUSED);
+	meta_slot_flags_store(slot, 0);
+	ck_assert_int_eq(ms_check(&fx_inst, msg, sizeof(msg)), MS_ECORRUPT);
+	ck_assert_ptr_nonnull(strstr(msg, "lost"));
+}
+END_TEST
+
+Suite *observe_suite(void)
+{
+	Suite *suite = suite_create("observe");
+	TCase *stats = tcase_create("stats");
+	TCase *invariants = tcase_create("invariants");
+
+	tcase_add_checked_fixture(stats, setup, fx_teardown);
+	tcase_add_checked_fixture(invariants, setup, fx_teardown);
+	tcase_add_test(stats, test_observe_totals);
+	tcase_add_test(stats, test_observe_buddyinfo_dump);
+	tcase_add_test(stats, test_observe_fragmentation);
+	tcase_add_test(invariants, test_observe_check_finds_broken_link);
+	tcase_add_test(invariants, test_observe_check_finds_overlap);
+	tcase_add_test(invariants, test_observe_check_finds_lost_frame);
+	suite_add_tcase(suite, stats);
+	suite_add_tcase(suite, invariants);
+	return suite;
+}
