@@ -27,6 +27,8 @@ def write_all(directory: str, files: dict[str, str]) -> list[str]:
         if os.path.basename(name) != name or name in ("", ".", ".."):
             raise _fail(name, "output names must be plain file names")
     staged: list[tuple[str, str]] = []
+    umask = os.umask(0o022)
+    os.umask(umask)
     try:
         for name, text in files.items():
             target = os.path.join(directory, name)
@@ -37,6 +39,7 @@ def write_all(directory: str, files: dict[str, str]) -> list[str]:
             staged.append((tmp, target))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+            os.chmod(tmp, 0o666 & ~umask)
         for tmp, target in staged:
             os.replace(tmp, target)
     except OSError as exc:

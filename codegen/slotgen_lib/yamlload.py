@@ -16,6 +16,7 @@ from .errors import Diagnostic, Loc, SlotgenError
 MAX_FILE_BYTES = 1 << 20
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+MAX_INT_BITS = 256  # far beyond any schema value; keeps every number printable
 
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
@@ -44,6 +45,10 @@ class YList(list):
 
 def _fail(loc: Loc, message: str, hint: str = "") -> SlotgenError:
     return SlotgenError([Diagnostic(loc, message, hint)])
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _mark_loc(path: str, mark: Any) -> Loc:
@@ -80,9 +85,13 @@ class _Converter:
                 out.item_locs.append(_mark_loc(self.path, item.start_mark))
             return out
         try:
-            return self.scalars.construct_object(node, deep=True)
+            value = self.scalars.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            raise _fail(loc, f"cannot read the value {node.value!r}: {exc}") from None
+            raise _fail(loc, f"cannot read the value {_short(node.value)!r}: {exc}") from None
+        if isinstance(value, int) and abs(value).bit_length() > MAX_INT_BITS:
+            raise _fail(loc, f"the number {_short(node.value)} has more than {MAX_INT_BITS} bits",
+                        "schema values are sizes, offsets and 64-bit integers")
+        return value
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc, depth: int) -> YMap:
         out = YMap()

@@ -142,8 +142,11 @@ ATTACKS = {
     "huge-decimal": (SMALL.replace(b"size: 8", b"size: " + b"9" * 5000),
                      "cannot read the value"),
     "huge-hex": (SMALL.replace(b"size: 8", b"size: 0x" + b"f" * 100000),
-                 "the computed size of struct s is 8 bytes, but 'size' says"),
-    "huge-array": (SMALL.replace(b"u64", b"u8[" + b"9" * 5000 + b"]"),
+                 "3:7: error: the number 0xffffffffffffffffffffffffffffffffffffff... has more "
+                 "than 256 bits"),
+    "huge-offset": (SMALL.replace(b"type: u64}", b"type: u64, offset: " + b"1" * 4000 + b"}"),
+                    "has more than 256 bits"),
+    "huge-array": (SMALL.replace(b"u64", b"'u8[" + b"9" * 5000 + b"]'"),
                    "the array length of member 'a' must be 1..65536, not a 5000-digit number"),
     "negative-size": (SMALL.replace(b"size: 8", b"size: -8"), "the size must be positive"),
     "float-size": (SMALL.replace(b"size: 8", b"size: 8.0"),
@@ -245,7 +248,7 @@ fields:
     ops: {{load: acquire, cas: [acq_rel, acquire]}}
     bits:
       - {{name: low, lsb: 0, width: 4, doc: {doc}}}
-  - {{name: _pad, type: u8[4], reserved: true, doc: {doc}}}
+  - {{name: _pad, type: "u8[4]", reserved: true, doc: {doc}}}
   - {{name: both, type: pair, doc: {doc}}}
 """
 

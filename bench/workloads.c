@@ -1,0 +1,206 @@
+/* Single-thread rows of the benchmark. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "metaslot/ms_hosted.h"
+
+static uint64_t xorshift(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * UINT64_C(2685821657736338717);
+}
+
+static long scaled(long nr)
+{
+	long value = (long)(nr * bench_scale);
+	return value > 1000 ? value : 1000;
+}
+
+/*
+ * limit: the floor.  An intrusive LIFO list over a 64-byte-stride array (the
+ * same stride as struct meta_slot): pop the head, one CAS on its count, push
+ * it back.
+ */
+struct limit_slot {
+	_Alignas(64) uint64_t next;
+	_Atomic uint32_t count;
+};
+
+double bench_limit(void)
+{
+	uint64_t nr_slots = BENCH_FRAMES_PER_GIB;
+	struct limit_slot *slots = aligned_alloc(64, nr_slots * sizeof(*slots));
+	long nr_pairs = scaled(20000000);
+
+	for (uint64_t i = 0; i < nr_slots; i++) {
+		slots[i].next = i + 1 < nr_slots ? i + 1 : UINT64_MAX;
+		atomic_init(&slots[i].count, 0);
+	}
+	uint64_t head = 0;
+	double start = bench_now_ns();
+	for (long i = 0; i < nr_pairs; i++) {
+		uint64_t index = head;
+		head = slots[index].next;                         /* pop */
+		uint32_t seen = atomic_load_explicit(&slots[index].count, memory_order_relaxed);
+		atomic_compare_exchange_strong(&slots[index].count, &seen, seen + 1);
+		slots[index].next = head;                         /* push */
+		head = index;
+		__asm__ __volatile__("" ::: "memory");
+	}
+	double elapsed = bench_now_ns() - start;
+	free(slots);
+	return elapsed / (double)nr_pairs;
+}
+
+static double hot_order0(bool cached)
+{
+	struct ms_instance *inst = bench_instance(BENCH_FRAMES_PER_GIB);
+	struct ms_alloc_opts opts = {.order = 0, .flags = MS_ALLOC_NOZERO};
+	struct ms_handle held, handle;
+	long nr_pairs = scaled(20000000);
+
+	ms_set_cache_enabled(inst, cached);
+	ms_alloc(inst, &opts, &held); /* held: nothing coalesces */
+	for (int i = 0; i < 1000; i++) {
+		ms_alloc(inst, &opts, &handle);
+		ms_free(inst, handle.pfn, 0);
+	}
+	double start = bench_now_ns();
+	for (long i = 0; i < nr_pairs; i++) {
+		if (ms_alloc(inst, &opts, &handle) != MS_OK || ms_free(inst, handle.pfn, 0) != MS_OK)
+			abort();
+	}
+	double elapsed = bench_now_ns() - start;
+	bench_instance_free(inst);
+	return elapsed / (double)nr_pairs;
+}
+
+double bench_hot_order0_cached(void)
+{
+	return hot_order0(true);
+}
+
+double bench_hot_order0_nocache(void)
+{
+	return hot_order0(false);
+}
+
+double bench_fill_drain(void)
+{
+	uint64_t nr_frames = BENCH_FRAMES_PER_GIB;
+	struct ms_instance *inst = bench_instance(nr_frames);
+	struct ms_alloc_opts opts = {.order = 0, .flags = MS_ALLOC_NOZERO};
+	uint64_t *pfns = malloc(nr_frames * sizeof(*pfns));
+	uint64_t state = 0x9e3779b97f4a7c15u;
+	struct ms_handle handle;
+
+	double start = bench_now_ns();
+	for (uint64_t i = 0; i < nr_frames; i++) {
+		if (ms_alloc(inst, &opts, &handle) != MS_OK)
+			abort();
+		pfns[i] = handle.pfn;
+	}
+	double fill = bench_now_ns() - start;
+	for (uint64_t i = nr_frames - 1; i > 0; i--) { /* shuffle, not timed */
+		uint64_t j = xorshift(&state) % (i + 1);
+		uint64_t pfn = pfns[i];
+		pfns[i] = pfns[j];
+		pfns[j] = pfn;
+	}
+	start = bench_now_ns();
+	for (uint64_t i = 0; i < nr_frames; i++) {
+		if (ms_free(inst, pfns[i], 0) != MS_OK)
+			abort();
+	}
+	double drain = bench_now_ns() - start;
+	free(pfns);
+	bench_instance_free(inst);
+	return (fill + drain) / (double)nr_frames;
+}
+
+struct live_block {
+	uint64_t pfn;
+	unsigned order;
+};
+
+double bench_mixed_ops(struct ms_instance *inst, long nr_ops, uint64_t target_frames,
+		       uint64_t seed, unsigned cpu)
+{
+	size_t capacity = (size_t)target_frames + 1024;
+	struct live_block *live = malloc(capacity * sizeof(*live));
+	size_t nr_live = 0;
+	uint64_t nr_held = 0, state = seed | 1;
+	struct ms_alloc_opts opts = {.flags = MS_ALLOC_NOZERO | MS_ALLOC_CPU_HINT, .cpu = cpu};
+	struct ms_handle handle;
+	double start = 0;
+
+	for (long op = -nr_ops / 4; op < nr_ops; op++) { /* first quarter: warm-up */
+		if (op == 0)
+			start = bench_now_ns();
+		uint64_t bits = xorshift(&state);
+		if ((nr_held < target_frames && nr_live < capacity) || nr_live == 0) {
+			/* P(k) = 2^-(k+1) for k = 0..8, the rest on 9 */
+			unsigned order = (unsigned)__builtin_ctzll(bits | (UINT64_C(1) << 9));
+			opts.order = order;
+			if (ms_alloc(inst, &opts, &handle) == MS_OK) {
+				live[nr_live++] = (struct live_block){handle.pfn, order};
+				nr_held += UINT64_C(1) << order;
+			}
+		} else {
+			size_t index = (size_t)((bits >> 16) % nr_live);
+			struct live_block block = live[index];
+			live[index] = live[--nr_live];
+			nr_held -= UINT64_C(1) << block.order;
+			if (ms_free(inst, block.pfn, block.order) != MS_OK)
+				abort();
+		}
+	}
+	double elapsed = bench_now_ns() - start;
+	while (nr_live > 0) {
+		nr_live--;
+		ms_free(inst, live[nr_live].pfn, live[nr_live].order);
+	}
+	free(live);
+	return elapsed;
+}
+
+static double mixed_over(uint64_t nr_frames)
+{
+	struct ms_instance *inst = bench_instance(nr_frames);
+	long nr_ops = scaled(10000000);
+	double elapsed = bench_mixed_ops(inst, nr_ops, nr_frames / 2, 12345, 0);
+
+	bench_instance_free(inst);
+	return elapsed / ((double)nr_ops / 2); /* two operations make a pair */
+}
+
+double bench_mixed(void)
+{
+	return mixed_over(BENCH_FRAMES_PER_GIB);
+}
+
+double bench_mixed_16g(void)
+{
+	return mixed_over(16 * BENCH_FRAMES_PER_GIB);
+}
+
+/* ns per GiB for ms_init + ms_add_range of a 4 GiB span. */
+double bench_init_per_gib(void)
+{
+	uint64_t nr_frames = 4 * BENCH_FRAMES_PER_GIB;
+	size_t nr_bytes = ms_metadata_bytes(nr_frames);
+	struct meta_slot *slots = aligned_alloc(ms_metadata_align(), nr_bytes);
+	static struct ms_instance inst;
+
+	memset(slots, 0, nr_bytes); /* fault the pages in outside the timing */
+	double start = bench_now_ns();
+	ms_init(&inst, ms_hosted_platform(), slots, 0, nr_frames, "Normal", 0);
+	ms_add_range(&inst, 0, nr_frames);
+	double elapsed = bench_now_ns() - start;
+	free(slots);
+	return elapsed / 4;
+}
