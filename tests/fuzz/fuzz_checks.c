@@ -215,17 +215,26 @@ void fz_final_sweep(void)
 			(unsigned long long)fz.model.nr_quarantined,
 			(unsigned long long)fz.model.nr_usable);
 
-	/* Every free frame once, then nothing. */
-	struct ms_alloc_opts opts = {.order = 0, .flags = MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE};
-	uint64_t nr_free = fz.model.nr_free;
-	for (uint64_t i = 0; i < nr_free; i++) {
-		struct ms_handle handle;
-		int err = ms_alloc(&fz.inst, &opts, &handle);
-		fz_expect("ms_alloc (sweep)", err, FM_BIT(MS_OK));
-		fz_after_alloc(&opts, &handle);
-	}
+	/* Every free frame once, then nothing: largest blocks first, so that
+	 * the sweep takes one allocation per free block. */
+	struct ms_alloc_opts opts = {.flags = MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE};
 	struct ms_handle handle;
-	fz_expect("ms_alloc (swept)", ms_alloc(&fz.inst, &opts, &handle), FM_BIT(MS_ENOMEM));
+	for (unsigned order = MS_MAX_ORDER + 1; order-- > 0;) {
+		opts.order = order;
+		for (;;) {
+			int err = ms_alloc(&fz.inst, &opts, &handle);
+			fz_expect("ms_alloc (sweep)", err, FM_BIT(MS_OK) | FM_BIT(MS_ENOMEM));
+			if (err == MS_ENOMEM)
+				break;
+			fz_after_alloc(&opts, &handle);
+		}
+		if (fm_block_available(&fz.model, order))
+			fz_fail("sweep: ENOMEM at order %u with a free block in the model", order);
+	}
+	if (fz.model.nr_free != 0)
+		fz_fail("sweep: %llu free frames never handed out",
+			(unsigned long long)fz.model.nr_free);
+	opts.order = 0;
 	opts.flags = MS_ALLOC_NOZERO;
 	fz_expect("ms_alloc (swept, cached)", ms_alloc(&fz.inst, &opts, &handle), FM_BIT(MS_ENOMEM));
 	fz_check_counts();

@@ -16,7 +16,29 @@ import sys
 from pathlib import Path
 
 SWAP = ("refcount", "generation")
-LAYOUT_CHECK_LINE = re.compile(r"^\s*(META_SLOT_LAYOUT_CHECK_\(|_Static_assert\(offsetof)")
+MACRO_DEF = re.compile(r"#\s*define\s+(\w+)\(")
+
+
+def layout_check_macros(lines: list[str]) -> set[str]:
+    """Names of function-like macros whose definition holds a _Static_assert."""
+    names: set[str] = set()
+    current = None
+    for line in lines:
+        m = MACRO_DEF.match(line.strip())
+        if m:
+            current = m.group(1)
+        if current and "_Static_assert" in line:
+            names.add(current)
+        if not line.rstrip().endswith("\\"):
+            current = None
+    return names
+
+
+def is_layout_check(line: str, macros: set[str]) -> bool:
+    stripped = line.strip()
+    if stripped.startswith("_Static_assert(") and "offsetof" in stripped:
+        return True
+    return any(stripped.startswith(name + "(") for name in macros)
 
 
 def wrong_header(text: str) -> str:
@@ -24,13 +46,16 @@ def wrong_header(text: str) -> str:
     where = {}
     for i, line in enumerate(lines):
         for member in SWAP:
-            if re.fullmatch(rf"\s*_Atomic uint32_t {member};", line):
+            if re.fullmatch(rf"\s*[^;/*]*\W{member};.*", line):
                 where[member] = i
     if set(where) != set(SWAP):
         raise SystemExit(f"make_wrong_header: declarations of {SWAP} not found")
     a, b = where[SWAP[0]], where[SWAP[1]]
     lines[a], lines[b] = lines[b], lines[a]
-    kept = [line for line in lines if not LAYOUT_CHECK_LINE.match(line)]
+    macros = layout_check_macros(lines)
+    kept = [line for i, line in enumerate(lines)
+            if not is_layout_check(line, macros)
+            or (i > 0 and lines[i - 1].rstrip().endswith("\\"))]  # inside a #define
     if len(kept) == len(lines):
         raise SystemExit("make_wrong_header: no layout check lines found to drop")
     banner = "/* WRONG ON PURPOSE: refcount and generation swapped (kernel wrong-header test). */"

@@ -1,0 +1,84 @@
+/*
+ * Two-thread rows: two threads on one allocator, each with its own CPU
+ * cache.  The figure is wall time per pair of the two together (aggregate
+ * throughput); speedup compares it with the one-thread row.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "bench.h"
+#include "metaslot/ms_hosted.h"
+
+#define NR_THREADS 2
+
+struct worker {
+	pthread_t thread;
+	struct ms_instance *inst;
+	unsigned cpu;
+	long nr_ops;
+	pthread_barrier_t *barrier;
+};
+
+static void *hot_worker(void *arg)
+{
+	struct worker *worker = arg;
+	struct ms_alloc_opts opts = {.order = 0, .flags = MS_ALLOC_NOZERO};
+	struct ms_handle held, handle;
+
+	ms_hosted_set_cpu(worker->cpu);
+	ms_alloc(worker->inst, &opts, &held);
+	pthread_barrier_wait(worker->barrier);
+	for (long i = 0; i < worker->nr_ops; i++) {
+		if (ms_alloc(worker->inst, &opts, &handle) != MS_OK ||
+		    ms_free(worker->inst, handle.pfn, 0) != MS_OK)
+			abort();
+	}
+	return NULL;
+}
+
+static void *mixed_worker(void *arg)
+{
+	struct worker *worker = arg;
+
+	ms_hosted_set_cpu(worker->cpu);
+	pthread_barrier_wait(worker->barrier);
+	bench_mixed_ops(worker->inst, worker->nr_ops, BENCH_FRAMES_PER_GIB / 4,
+			12345 + worker->cpu, worker->cpu);
+	return NULL;
+}
+
+/* Wall ns per pair for NR_THREADS workers doing nr_pairs_each pairs each. */
+static double run_threads(void *(*fn)(void *), long nr_ops_each, double ops_per_pair)
+{
+	struct ms_instance *inst = bench_instance(BENCH_FRAMES_PER_GIB);
+	struct worker workers[NR_THREADS];
+	pthread_barrier_t barrier;
+
+	pthread_barrier_init(&barrier, NULL, NR_THREADS + 1);
+	for (unsigned i = 0; i < NR_THREADS; i++) {
+		workers[i] = (struct worker){.inst = inst, .cpu = i + 1, .nr_ops = nr_ops_each,
+					     .barrier = &barrier};
+		pthread_create(&workers[i].thread, NULL, fn, &workers[i]);
+	}
+	pthread_barrier_wait(&barrier);
+	double start = bench_now_ns();
+	for (unsigned i = 0; i < NR_THREADS; i++)
+		pthread_join(workers[i].thread, NULL);
+	double elapsed = bench_now_ns() - start;
+	pthread_barrier_destroy(&barrier);
+	bench_instance_free(inst);
+	return elapsed / ((double)nr_ops_each * NR_THREADS / ops_per_pair);
+}
+
+double bench_hot_order0_cached_2t(void)
+{
+	long nr_pairs = (long)(20000000 * bench_scale);
+	return run_threads(hot_worker, nr_pairs > 1000 ? nr_pairs : 1000, 1);
+}
+
+double bench_mixed_2t(void)
+{
+	long nr_ops = (long)(5000000 * bench_scale);
+	/* Includes each worker's warm-up quarter: compare with care. */
+	return run_threads(mixed_worker, nr_ops > 1000 ? nr_ops : 1000, 2.0 / 1.25);
+}
