@@ -128,7 +128,7 @@ struct live_block {
 };
 
 double bench_mixed_ops(struct ms_instance *inst, long nr_ops, uint64_t target_frames,
-		       uint64_t seed, unsigned cpu)
+		       uint64_t seed, unsigned cpu, void (*after_warmup)(void *), void *ctx)
 {
 	size_t capacity = (size_t)target_frames + 1024;
 	struct live_block *live = malloc(capacity * sizeof(*live));
@@ -139,8 +139,11 @@ double bench_mixed_ops(struct ms_instance *inst, long nr_ops, uint64_t target_fr
 	double start = 0;
 
 	for (long op = -nr_ops / 4; op < nr_ops; op++) { /* first quarter: warm-up */
-		if (op == 0)
+		if (op == 0) {
+			if (after_warmup != NULL)
+				after_warmup(ctx);
 			start = bench_now_ns();
+		}
 		uint64_t bits = xorshift(&state);
 		if ((nr_held < target_frames && nr_live < capacity) || nr_live == 0) {
 			/* P(k) = 2^-(k+1) for k = 0..8, the rest on 9 */
@@ -172,7 +175,7 @@ static double mixed_over(uint64_t nr_frames)
 {
 	struct ms_instance *inst = bench_instance(nr_frames);
 	long nr_ops = scaled(10000000);
-	double elapsed = bench_mixed_ops(inst, nr_ops, nr_frames / 2, 12345, 0);
+	double elapsed = bench_mixed_ops(inst, nr_ops, nr_frames / 2, 12345, 0, NULL, NULL);
 
 	bench_instance_free(inst);
 	return elapsed / ((double)nr_ops / 2); /* two operations make a pair */
@@ -193,7 +196,7 @@ double bench_init_per_gib(void)
 {
 	uint64_t nr_frames = 4 * BENCH_FRAMES_PER_GIB;
 	size_t nr_bytes = ms_metadata_bytes(nr_frames);
-	struct meta_slot *slots = aligned_alloc(ms_metadata_align(), nr_bytes);
+	struct meta_slot *slots = bench_slots(nr_frames);
 	static struct ms_instance inst;
 
 	memset(slots, 0, nr_bytes); /* fault the pages in outside the timing */

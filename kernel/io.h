@@ -48,12 +48,4 @@ static inline void write_cr3(uint64_t value)
 	__asm__ volatile("mov %0, %%cr3" : : "r"(value) : "memory");
 }
 
-static inline uint64_t read_tsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 #endif

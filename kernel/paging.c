@@ -53,18 +53,19 @@ uint64_t paging_map_ram(uint64_t end_phys)
 		pd[(va >> 21) & 511] = va | PTE_PRESENT | PTE_WRITE | PTE_HUGE;
 	}
 	write_cr3(read_cr3());
+	KASSERT(end_phys == 0 || paging_is_mapped(end_phys - 1));
 	return nr_tables;
 }
 
-int paging_is_mapped(uint64_t va)
+bool paging_is_mapped(uint64_t va)
 {
 	uint64_t e = boot_pml4[(va >> 39) & 511];
 
 	if (!(e & PTE_PRESENT))
-		return 0;
+		return false;
 	e = table_at(e)[(va >> 30) & 511];
 	if (!(e & PTE_PRESENT))
-		return 0;
+		return false;
 	e = table_at(e)[(va >> 21) & 511];
 	return (e & PTE_PRESENT) != 0;
 }

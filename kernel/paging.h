@@ -2,6 +2,7 @@
 #ifndef KERNEL_PAGING_H
 #define KERNEL_PAGING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* boot.S maps [0, 4 GiB).  Extends the identity map to cover [0, end_phys)
@@ -9,6 +10,6 @@
  * number of page-table frames it allocated. */
 uint64_t paging_map_ram(uint64_t end_phys);
 /* True if virt is mapped by the identity map. */
-int paging_is_mapped(uint64_t virt);
+bool paging_is_mapped(uint64_t virt);
 
 #endif

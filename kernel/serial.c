@@ -2,6 +2,8 @@
  * "\n" is sent as "\r\n". */
 #include "serial.h"
 
+#include <stdbool.h>
+
 #include "io.h"
 #include "pic.h"
 
@@ -49,7 +51,7 @@ void serial_putc(char c)
 	serial_put_raw(c);
 }
 
-bool serial_can_read(void)
+static bool serial_can_read(void)
 {
 	return (inb(COM1 + UART_LSR) & LSR_DATA_READY) != 0;
 }

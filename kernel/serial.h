@@ -1,8 +1,7 @@
-/* 16550 UART on COM1 (0x3f8), polled: 115200 8N1, no interrupts. */
+/* 16550 UART on COM1 (0x3f8), 115200 8N1: polled output, input polled or
+ * woken by the receive interrupt. */
 #ifndef KERNEL_SERIAL_H
 #define KERNEL_SERIAL_H
-
-#include <stdbool.h>
 
 void serial_init(void);
 void serial_putc(char c);
@@ -11,6 +10,5 @@ void serial_putc(char c);
 char serial_getc(void);
 /* Routes "data received" to the PIC's COM1 line (pic_init must have run). */
 void serial_enable_rx_irq(void);
-bool serial_can_read(void);
 
 #endif

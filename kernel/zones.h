@@ -23,8 +23,10 @@ enum zone_id {
 };
 
 /* Places the metadata array with bootmem (size and alignment from the
- * runtime) and initialises both zones over it; then hands every frame that
- * bootmem leaves free to its zone.  Returns the metadata array bytes. */
+ * runtime; above 16 MiB when RAM allows, so DMA frames stay for DMA, else
+ * right after the kernel image), initialises both zones over it, then
+ * hands every frame that bootmem leaves free to its zone.  Returns the
+ * metadata array bytes. */
 uint64_t zones_init(uint64_t max_pfn);
 
 /* NULL when the zone is empty (e.g. no RAM above 16 MiB). */

@@ -26,12 +26,12 @@ static inline void ms_cpu_relax(void)
  * Ticket lock: FIFO-fair, one atomic add to take a ticket, a release store to
  * pass the lock on.  Holders run with interrupts saved (see ms_lock_irq()).
  */
-/* A spinning waiter pauses; every 16th round it calls the platform's
+/* A spinning waiter pauses; every 1024th round it calls the platform's
  * spin_wait hook if any (hosted threads can be preempted while holding or
  * next in line for a lock, so the hosted hook yields the CPU). */
 static inline void ms_spin_wait(const struct ms_platform *platform, unsigned *nr_spins)
 {
-	if (++*nr_spins % 16 == 0 && platform->spin_wait != NULL)
+	if (++*nr_spins % 1024 == 0 && platform->spin_wait != NULL)
 		platform->spin_wait();
 	else
 		ms_cpu_relax();

@@ -101,7 +101,12 @@ class _Converter:
             key_loc = _mark_loc(self.path, key_node.start_mark)
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise _fail(key_loc, "YAML merge keys ('<<') are not supported in a schema")
-            key = self.convert(key_node, depth + 1)
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag in _PLAIN_TAGS:
+                # A key is a name: 'ON', 'NO' or 'null' stays text, never a YAML 1.1 bool.
+                self.convert(key_node, depth + 1)
+                key = key_node.value
+            else:
+                key = self.convert(key_node, depth + 1)
             if not isinstance(key, str):
                 raise _fail(key_loc, f"mapping key {key!r} is not a string")
             if key in out:

@@ -62,7 +62,9 @@ def emit(model: dict) -> tuple[str, dict[str, int]]:
         lead = first_prefix if first_prefix is not None else indent
         if isinstance(key, Mark):
             marks[key.tag] = len(lines) + 1
-        if isinstance(value, dict):
+        if isinstance(value, (dict, list)) and not value:
+            lines.append(f"{lead}{key}: {'{}' if isinstance(value, dict) else '[]'}")
+        elif isinstance(value, dict):
             lines.append(f"{lead}{key}:")
             for k, v in value.items():
                 put(k, v, indent + "  ")
@@ -417,7 +419,7 @@ def _break(draw, drawn: Drawn) -> Broken:
         _remark(spec, "offset", tag)
         fragment = f"error: the offset of {what} is negative ({spec[Mark('offset', tag)]})"
     elif rule == "array-length":
-        count = draw(st.sampled_from([0, 65537, 10 ** 30, 10 ** 5000]))
+        count = draw(st.sampled_from(["0", "65537", "1" + "0" * 30, "9" * 5000]))
         spec["type"] = f"u8[{count}]"
         _remark(spec, "type", tag)
         fragment = f"error: the array length of {what} must be 1..65536"

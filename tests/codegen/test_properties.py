@@ -35,12 +35,16 @@ COMPILERS = {
     "aarch64": [["clang", "--target=aarch64-linux-gnu", "-ffreestanding"]],
 }
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-settings.register_profile("bounded", max_examples=int(os.environ.get("METASLOT_HYPOTHESIS_EXAMPLES", "100")), deadline=None, derandomize=True,
-                          database=None, suppress_health_check=_QUIET, print_blob=True)
-settings.register_profile("long", max_examples=3000, deadline=None, suppress_health_check=_QUIET,
-                          database=DirectoryBasedExampleDatabase(
-                              str(ROOT / "build" / "hypothesis")), print_blob=True)
 PROFILE = os.environ.get("METASLOT_HYPOTHESIS_PROFILE", "bounded")
+# Examples per property test: the bounded profile keeps `make test-codegen` quick.
+EXAMPLES = int(os.environ.get("METASLOT_HYPOTHESIS_EXAMPLES",
+                              {"bounded": 100}.get(PROFILE, 3000)))
+settings.register_profile("bounded", max_examples=EXAMPLES, deadline=None, derandomize=True,
+                          database=None, suppress_health_check=_QUIET, print_blob=True)
+settings.register_profile("long", max_examples=EXAMPLES, deadline=None,
+                          suppress_health_check=_QUIET, print_blob=True,
+                          database=DirectoryBasedExampleDatabase(
+                              str(ROOT / "build" / "hypothesis")))
 VALID = settings(settings.get_profile(PROFILE))
 INVALID = settings(settings.get_profile(PROFILE),
                    max_examples=settings.get_profile(PROFILE).max_examples * 2)

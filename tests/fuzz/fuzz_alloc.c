@@ -148,7 +148,7 @@ static void setup(struct fz_input *in)
 	uint64_t nr_frames = 1 + fz_u16(in) % (backed ? FZ_MAX_BACKED_FRAMES : FM_MAX_FRAMES);
 
 	if (slots == NULL) {
-		slots = storage(ms_metadata_bytes(FM_MAX_FRAMES));
+		slots = storage(ms_metadata_bytes(FM_MAX_FRAMES + 1));
 		backing = storage((size_t)FZ_MAX_BACKED_FRAMES * META_SLOT_PAGE_SIZE);
 		fz.trace = getenv("FUZZ_TRACE") != NULL;
 	}
@@ -170,6 +170,8 @@ static void setup(struct fz_input *in)
 	fz.platform.panic = fuzz_panic;
 	if (config & 0x20)
 		fz.platform.cpu_id = NULL;
+	if (config & 0x80)
+		fz.platform.phys_to_virt = NULL;
 	if (config & 0x40) {
 		fz.platform.irq_save = fuzz_irq_save;
 		fz.platform.irq_restore = fuzz_irq_restore;
@@ -179,6 +181,8 @@ static void setup(struct fz_input *in)
 	fz_expect("ms_init", ms_init(&fz.inst, &fz.platform, slots, base_pfn, nr_frames, "Fuzz", 1),
 		  FM_BIT(MS_OK));
 	fm_init(&fz.model, base_pfn, nr_frames);
+	fz_expect("ms_init(empty)", ms_init(&fz.empty, &fz.platform, slots + nr_frames, 0, 1,
+					      "Empty", 0), FM_BIT(MS_OK));
 	setup_ranges(in);
 	if (config & 0x10)
 		ms_set_cache_enabled(&fz.inst, false);

@@ -223,6 +223,8 @@ void fz_final_sweep(void)
 		opts.order = order;
 		for (;;) {
 			int err = ms_alloc(&fz.inst, &opts, &handle);
+			fz_trace("sweep alloc order %u -> %d 0x%llx", order, err,
+				 (unsigned long long)handle.pfn);
 			fz_expect("ms_alloc (sweep)", err, FM_BIT(MS_OK) | FM_BIT(MS_ENOMEM));
 			if (err == MS_ENOMEM)
 				break;

@@ -82,6 +82,9 @@ void fz_after_alloc(const struct ms_alloc_opts *opts, const struct ms_handle *ha
 	if (!fm_block_free(&fz.model, pfn, order))
 		fz_fail("alloc order %u gave 0x%llx: not a free aligned block of the model", order,
 			(unsigned long long)pfn);
+	if (fm_block_poisoned(&fz.model, pfn, order))
+		fz_fail("alloc order %u gave 0x%llx: the block holds a poisoned frame", order,
+			(unsigned long long)pfn);
 	struct fm_frame *frame = fm_frame(&fz.model, pfn);
 	if (handle->generation <= frame->generation)
 		fz_fail("alloc 0x%llx: generation %u not above %u", (unsigned long long)pfn,
@@ -93,7 +96,7 @@ void fz_after_alloc(const struct ms_alloc_opts *opts, const struct ms_handle *ha
 		fz_fail("alloc 0x%llx: slot refcount %u order %u flags 0x%x", (unsigned long long)pfn,
 			meta_slot_refcount_load(slot), meta_slot_order_load(slot),
 			meta_slot_flags_load(slot));
-	if (fz.backing != NULL) {
+	if (fz.backing != NULL && fz.platform.phys_to_virt != NULL) {
 		unsigned char *bytes = fz.backing + (pfn - fz.model.base_pfn) * META_SLOT_PAGE_SIZE;
 		size_t nr_bytes = (size_t)META_SLOT_PAGE_SIZE << order;
 		bool zeroed = !(opts->flags & MS_ALLOC_NOZERO) || opts->purpose == MS_PURPOSE_PAGE_TABLE;
@@ -105,19 +108,26 @@ void fz_after_alloc(const struct ms_alloc_opts *opts, const struct ms_handle *ha
 	fz.handles[fz.nr_handles++ % FZ_NR_HANDLES] = *handle;
 }
 
-static void do_alloc(struct ms_alloc_opts *opts)
+/* Argument errors of an allocation; 0 when the options are valid. */
+static uint32_t option_errors(const struct ms_alloc_opts *opts)
 {
 	uint32_t results = 0;
-	struct ms_handle handle = {0};
 
 	if (opts->order > MS_MAX_ORDER)
 		results |= FM_BIT(MS_EORDER);
 	if ((unsigned)opts->purpose > MS_PURPOSE_CUSTOM || (opts->custom_flags & RESERVED_FLAGS) ||
 	    ((opts->flags & MS_ALLOC_CPU_HINT) && opts->cpu >= MS_MAX_CPUS))
 		results |= FM_BIT(MS_EINVAL);
+	return results;
+}
+
+static void do_alloc(struct ms_alloc_opts *opts)
+{
+	uint32_t results = option_errors(opts);
+	struct ms_handle handle = {0};
+
 	if (results == 0)
 		results = FM_BIT(MS_OK) | FM_BIT(MS_ENOMEM);
-
 	int err = ms_alloc(&fz.inst, opts, &handle);
 	fz_trace("alloc order %u flags 0x%x purpose %u custom 0x%x cpu %u -> %d 0x%llx",
 		 opts->order, opts->flags, (unsigned)opts->purpose, opts->custom_flags, opts->cpu,
@@ -159,6 +169,99 @@ static void op_alloc(struct fz_input *in, bool small)
 		opts.cpu = fz_u8(in) % (MS_MAX_CPUS + 4u);
 	}
 	do_alloc(&opts);
+}
+
+/* ms_alloc_zones over {empty, main}, {main}, {empty} or a bad list. */
+static void op_alloc_zones(struct fz_input *in)
+{
+	uint8_t order_byte = fz_u8(in), mode = fz_u8(in);
+	struct ms_alloc_opts opts = {.order = order_byte % 12u, .flags = MS_ALLOC_NOZERO};
+	struct ms_zonelist zones = {.nr_instances = 2, .instances = {&fz.empty, &fz.inst}};
+	struct ms_instance *from = NULL;
+	struct ms_handle handle = {0};
+	uint32_t results = option_errors(&opts);
+
+	if (mode % 4 == 1)
+		zones = (struct ms_zonelist){.nr_instances = 1, .instances = {&fz.inst}};
+	if (mode % 4 == 2)
+		zones.nr_instances = mode & 0x80 ? 9 : 0;
+	if (mode % 4 == 3)
+		zones.nr_instances = 1;
+	if (mode % 4 == 2)
+		results = FM_BIT(MS_EINVAL);
+	else if (results == 0)
+		results = mode % 4 == 3 ? FM_BIT(MS_ENOMEM) : FM_BIT(MS_OK) | FM_BIT(MS_ENOMEM);
+	int err = ms_alloc_zones(&zones, &opts, &handle, (mode & 0x40) ? NULL : &from);
+	fz_trace("alloc_zones order %u mode %u -> %d 0x%llx", opts.order, mode % 4, err,
+		 (unsigned long long)handle.pfn);
+	fz_expect("ms_alloc_zones", err, results);
+	if (err == MS_ENOMEM && fm_block_available(&fz.model, opts.order) && mode % 4 != 3)
+		fz_fail("alloc_zones order %u: ENOMEM with a free block", opts.order);
+	if (err != MS_OK)
+		return;
+	if (!(mode & 0x40) && from != &fz.inst)
+		fz_fail("alloc_zones: served by the wrong instance");
+	fz_after_alloc(&opts, &handle);
+}
+
+static bool any_poisoned(void)
+{
+	for (uint64_t i = 0; i < fz.model.nr_frames; i++) {
+		if (fz.model.frames[i].poisoned)
+			return true;
+	}
+	return false;
+}
+
+/* NULL instances and arguments: refused with MS_EINVAL, nothing changes. */
+static void op_misuse(struct fz_input *in)
+{
+	struct ms_alloc_opts opts = {0};
+	struct ms_handle handle = {0};
+	size_t nr_blocks;
+
+	switch (fz_u8(in) % 8) {
+	case 0:
+		fz_expect("ms_alloc(NULL inst)", ms_alloc(NULL, &opts, &handle), FM_BIT(MS_EINVAL));
+		break;
+	case 1:
+		fz_expect("ms_alloc(NULL opts)", ms_alloc(&fz.inst, NULL, &handle), FM_BIT(MS_EINVAL));
+		break;
+	case 2:
+		fz_expect("ms_alloc(NULL out)", ms_alloc(&fz.inst, &opts, NULL), FM_BIT(MS_EINVAL));
+		break;
+	case 3:
+		fz_expect("ms_free(NULL)", ms_free(NULL, 0, 0), FM_BIT(MS_EINVAL));
+		break;
+	case 4:
+		fz_expect("ms_get(NULL)", ms_get(NULL, 0), FM_BIT(MS_EINVAL));
+		fz_expect("ms_put(NULL)", ms_put(NULL, 0), FM_BIT(MS_EINVAL));
+		fz_expect("ms_set_vtable(NULL)", ms_set_vtable(NULL, 0, NULL), FM_BIT(MS_EINVAL));
+		break;
+	case 5:
+		fz_expect("ms_mark_poisoned(NULL)", ms_mark_poisoned(NULL, 0), FM_BIT(MS_EINVAL));
+		fz_expect("ms_check(NULL)", ms_check(NULL, NULL, 0), FM_BIT(MS_EINVAL));
+		break;
+	case 6:
+		fz_expect("ms_quarantine_list(NULL count)",
+			  ms_quarantine_list(&fz.inst, NULL, 0, NULL), FM_BIT(MS_EINVAL));
+		fz_expect("ms_quarantine_list(NULL out)",
+			  ms_quarantine_list(&fz.inst, NULL, 3, &nr_blocks), FM_BIT(MS_EINVAL));
+		break;
+	default:
+		if (!FZ_POISON_BEFORE_ADD && fz.model.nr_ranges == 0 && any_poisoned())
+			break;
+		fz_trace("add_range (late) full span");
+		fz_expect("ms_add_range(late, overlapping)",
+			  ms_add_range(&fz.inst, fz.model.base_pfn, fz.model.nr_frames),
+			  fz.model.nr_ranges != 0 ? FM_BIT(MS_EOVERLAP) | FM_BIT(MS_EINVAL)
+						  : FM_BIT(MS_OK));
+		if (fz.model.nr_ranges == 0)
+			fm_add_range(&fz.model, fz.model.base_pfn, fz.model.nr_frames);
+		if (ms_handle_live(NULL, handle) || ms_metadata_of(NULL, 0, 1, NULL) != NULL)
+			fz_fail("NULL instance accepted");
+		break;
+	}
 }
 
 static void remember_freed(uint64_t pfn, unsigned order)
@@ -397,8 +500,14 @@ void fz_run_op(struct fz_input *in)
 	case FZ_OP_CHECK:
 		fz_check_small_buffer(fz_u8(in));
 		break;
-	default:
+	case FZ_OP_QUARANTINE_LIST:
 		fz_check_quarantine_list(fz_u8(in));
+		break;
+	case FZ_OP_ALLOC_ZONES:
+		op_alloc_zones(in);
+		break;
+	default:
+		op_misuse(in);
 		break;
 	}
 }

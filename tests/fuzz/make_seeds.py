@@ -14,11 +14,12 @@ import sys
 OPS = [
     "ALLOC", "ALLOC_SMALL", "FREE_LIVE", "FREE_WRONG_ORDER", "FREE_ANY", "FREE_AGAIN",
     "GET", "PUT", "REF_ANY", "SET_VTABLE", "POISON", "HANDLE_LIVE", "CACHE_TOGGLE",
-    "DRAIN", "DRAIN_ALL", "SET_CPU", "OBSERVE", "CHECK", "QUARANTINE_LIST",
+    "DRAIN", "DRAIN_ALL", "SET_CPU", "OBSERVE", "CHECK", "QUARANTINE_LIST", "ALLOC_ZONES",
+    "MISUSE",
 ]
 OP = {name: index for index, name in enumerate(OPS)}
 
-BACKED, CACHE_OFF, NO_CPU_ID, IRQ_HOOKS = 0x08, 0x10, 0x20, 0x40
+BACKED, CACHE_OFF, NO_CPU_ID, IRQ_HOOKS, NO_PHYS_TO_VIRT = 0x08, 0x10, 0x20, 0x40, 0x80
 NOZERO, NOCACHE, CPU_HINT = 1, 2, 4
 
 
@@ -85,6 +86,12 @@ SEEDS = {
     + op("HANDLE_LIVE", 0, 0x00, 0x80, 0, 1) + op("HANDLE_LIVE", 0, 0x02, 0x00, 2),
     "bad-options": header(7, 64) + alloc(11) + alloc(0, 0, 4) + alloc(0, CPU_HINT, 0, 17)
     + alloc(1, 0xc0, 0x80) + alloc(0, 0, 0x78) + alloc(0, 0, 3),
+    "zones": header(0, 128) + op("ALLOC_ZONES", 0, 0) + op("ALLOC_ZONES", 3, 1)
+    + op("ALLOC_ZONES", 2, 2) + op("ALLOC_ZONES", 2, 0x82) + op("ALLOC_ZONES", 0, 3)
+    + op("ALLOC_ZONES", 14, 0x40) + op("FREE_LIVE", 0),
+    "misuse": header(1, 16, ((100, 3),)) + b"".join(op("MISUSE", i) for i in range(8))
+    + small(0),
+    "unaddressable": header(2, 64, (), BACKED | NO_PHYS_TO_VIRT) + small(0, 0) + alloc(2, 0, 2),
 }
 
 

@@ -19,17 +19,18 @@ def one_error(reply: list[str], pattern: str) -> None:
 def test_shell_commands_and_bad_input() -> None:
     sh = Shell(env_path("KERNEL_IMAGE", "build/kernel/metaslot32.elf"), "128M", "shell")
     try:
-        assert any(re.fullmatch(r"selftest: \d+ passed, 0 failed", l) for l in sh.boot_lines)
+        assert any(re.fullmatch(r"selftest: \d+ passed, 0 failed", line) for line in sh.boot_lines)
         help_text = "\n".join(sh.run("help"))
         for cmd in ("layout", "mem", "buddyinfo", "stats", "meta <pfn>", "alloc <order>",
                     "free <pfn> <order>", "poison <pfn>", "selftest", "halt"):
             assert cmd in help_text, cmd
         assert sh.run("layout")[-1].endswith("0 mismatched: OK")
-        assert any(l.startswith("mem: frames total") for l in sh.run("mem"))
+        assert any(line.startswith("mem: frames total") for line in sh.run("mem"))
         # Line editing: three backspaces turn "budxyz" into "buddyinfo".
         buddy = sh.run("budxyz\x7f\x7f\x7fdyinfo")
-        assert [l.split()[3] for l in buddy if l.startswith("Node 0, zone")] == ["DMA", "Normal"], buddy
-        assert not any(l.startswith("error") for l in buddy), buddy
+        zones = [line.split()[3] for line in buddy if line.startswith("Node 0, zone")]
+        assert zones == ["DMA", "Normal"], buddy
+        assert not any(line.startswith("error") for line in buddy), buddy
 
         one_error(sh.run("frobnicate"), r"error: unknown command 'frobnicate' \(try 'help'\)")
         one_error(sh.run("meta"), r"error: meta: missing <pfn>")
@@ -65,14 +66,15 @@ def test_shell_commands_and_bad_input() -> None:
         reply = sh.run("alloc 0")
         victim = int(re.fullmatch(r"alloc: pfn (\d+) order 0 .*", reply[0]).group(1))
         assert sh.run(f"poison {victim}") == [f"poison: pfn {victim} poisoned"]
-        assert re.search(r"guard += 0x8[0-9a-f]{7} \[.*POISONED", "\n".join(sh.run(f"meta {victim}")))
+        meta = "\n".join(sh.run(f"meta {victim}"))
+        assert re.search(r"guard += 0x8[0-9a-f]{7} \[.*POISONED", meta), meta
         sh.run(f"free {victim} 0")
         stats = "\n".join(sh.run("stats"))
         assert re.search(r"quarantined [1-9]\d* in [1-9]\d* blocks", stats), stats
 
         selftest = sh.run("selftest")
         assert re.fullmatch(r"selftest: \d+ passed, 0 failed", selftest[-1]), selftest
-        assert not any("FAIL" in l for l in selftest), selftest
+        assert not any("FAIL" in line for line in selftest), selftest
     finally:
         status = sh.halt()
     assert status == 0, f"halt: host status {status}; transcript {sh.log_path}"
