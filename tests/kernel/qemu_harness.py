@@ -68,7 +68,8 @@ def env_path(var: str, default: str) -> Path:
 
 
 def boot(image: Path, mem: str, name: str, *, timeout_s: int = 60,
-         append: str | None = None, stdin_text: str | None = None) -> Boot:
+         append: str | None = None, stdin_text: str | None = None,
+         qemu_args: Sequence[str] = ()) -> Boot:
     """Boots image with mem of RAM; returns the status and the transcript."""
     if not image.is_file():
         raise AssertionError(f"{image} is missing: build it with `make kernel`")
@@ -78,6 +79,7 @@ def boot(image: Path, mem: str, name: str, *, timeout_s: int = 60,
     cmd = [str(REPO / "kernel" / "qemu-run"), str(image), mem, str(timeout_s)]
     if append is not None:
         cmd += ["-append", append]
+    cmd += list(qemu_args)
     start = time.monotonic()
     try:
         proc = subprocess.run(cmd, input=(stdin_text or "").encode(),
