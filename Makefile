@@ -68,6 +68,9 @@ check: | $(BOOTSTRAP_STAMP)
 TESTS :=
 include $(sort $(wildcard mk/*.mk))
 
+# `make` alone: the generated headers, the runtime library and the kernel.
+all: runtime kernel
+
 # The README's test command: every area's tests, in order.
 .PHONY: test
 test: $(TESTS)

@@ -25,6 +25,7 @@ static const struct bench_row rows[] = {
 	{"fill_drain", bench_fill_drain, true, NULL},
 	{"mixed", bench_mixed, true, NULL},
 	{"mixed_16g", bench_mixed_16g, true, NULL},
+	{"mixed_16g_1g_live", bench_mixed_16g_1g_live, true, NULL},
 	{"hot_order0_cached_2t", bench_hot_order0_cached_2t, true, "hot_order0_cached"},
 	{"mixed_2t", bench_mixed_2t, true, "mixed"},
 	{"init_per_gib", bench_init_per_gib, false, NULL},
@@ -116,10 +117,14 @@ static void machine_name(char *out, size_t out_bytes)
 	snprintf(out + len, out_bytes - len, ", %d CPUs", nr_cpus);
 }
 
+#define BENCH_STR(x) BENCH_STR2(x)
+#define BENCH_STR2(x) #x
+
 static const char *compiler_name(void)
 {
 #if defined(__clang__)
-	return "clang " __clang_version__;
+	return "clang " BENCH_STR(__clang_major__) "." BENCH_STR(__clang_minor__) "." BENCH_STR(
+		__clang_patchlevel__);
 #else
 	return "gcc " __VERSION__;
 #endif

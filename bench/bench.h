@@ -36,6 +36,7 @@ double bench_hot_order0_nocache(void);
 double bench_fill_drain(void);
 double bench_mixed(void);
 double bench_mixed_16g(void);
+double bench_mixed_16g_1g_live(void);
 double bench_hot_order0_cached_2t(void);
 double bench_mixed_2t(void);
 double bench_init_per_gib(void);

@@ -5,6 +5,9 @@
 #                     over the seed corpus plus new inputs; prints execs/s and
 #                     coverage from libFuzzer's final stats (part of `make test`)
 #   make fuzz         the same for FUZZ_SECONDS (default 3600) on FUZZ_JOBS jobs
+#   make fuzz-small   `make fuzz` on a build with tiny limits (MS_MAX_ORDER 3,
+#                     4-frame per-CPU caches, 2 CPUs, 3 ranges): full caches,
+#                     the order cap and the range limit on every input
 #   make fuzz-merge   minimises the new inputs into the seed corpus
 #   make test-faults  the fault-injection Check suite (part of `make test`)
 #
@@ -45,8 +48,9 @@ FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 # Coverage feedback: everywhere but the model and the whole-instance checks,
 # whose loops would only slow the search; no comparison tracing in ms_check.
 FUZZ_COV := -fsanitize=fuzzer-no-link
-$(FUZZ_OUT)/tests/fuzz/model.o $(FUZZ_OUT)/tests/fuzz/fuzz_checks.o: FUZZ_COV :=
-$(FUZZ_OUT)/runtime/check.o: FUZZ_COV += -fno-sanitize-coverage=trace-cmp
+FUZZ_NOCOV := tests/fuzz/model.o tests/fuzz/fuzz_checks.o
+$(addprefix $(FUZZ_OUT)/,$(FUZZ_NOCOV)) $(addprefix $(FUZZ_OUT)/small/,$(FUZZ_NOCOV)): FUZZ_COV :=
+$(FUZZ_OUT)/runtime/check.o $(FUZZ_OUT)/small/runtime/check.o: FUZZ_COV += -fno-sanitize-coverage=trace-cmp
 
 FUZZ_HAVE_CC := $(shell command -v $(FUZZ_CC) 2>/dev/null)
 
@@ -73,12 +77,31 @@ fuzz: $(FUZZ_BIN)
 	@FUZZ_OUT=$(FUZZ_OUT) bash $(FUZZ_RUN) $(FUZZ_BIN) $(FUZZ_SECONDS) $(FUZZ_JOBS) \
 		$(FUZZ_WORK) $(FUZZ_SEEDS) -- $(FUZZ_FLAGS)
 
+# The same target and runtime with tiny build-time limits.
+FUZZ_SMALL_OUT := $(FUZZ_OUT)/small
+FUZZ_SMALL_BIN := $(FUZZ_SMALL_OUT)/fuzz_alloc
+FUZZ_SMALL_DEFINES := -DMS_MAX_ORDER=3 -DMS_PCP_CAPACITY=4 -DMS_PCP_BATCH=2 -DMS_MAX_CPUS=2 \
+                      -DMS_MAX_RANGES=3
+FUZZ_SMALL_OBJS := $(patsubst %.c,$(FUZZ_SMALL_OUT)/%.o,$(FUZZ_SRCS) $(FUZZ_RT_SRCS))
+
+$(FUZZ_SMALL_OUT)/%.o: %.c $(GEN)/.stamp
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SMALL_DEFINES) $(FUZZ_COV) $(FUZZ_CPPFLAGS) -c $< -o $@
+
+$(FUZZ_SMALL_BIN): $(FUZZ_SMALL_OBJS)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) $^ -o $@
+
+.PHONY: fuzz-small
+fuzz-small: $(FUZZ_SMALL_BIN)
+	@FUZZ_OUT=$(FUZZ_SMALL_OUT) bash $(FUZZ_RUN) $(FUZZ_SMALL_BIN) $(FUZZ_SECONDS) $(FUZZ_JOBS) \
+		$(FUZZ_SMALL_OUT)/corpus $(FUZZ_SEEDS) -- $(FUZZ_FLAGS)
+
 .PHONY: fuzz-merge
 fuzz-merge: $(FUZZ_BIN)
 	@mkdir -p $(FUZZ_WORK)
 	$(FUZZ_BIN) -merge=1 $(FUZZ_SEEDS) $(FUZZ_WORK)
 
--include $(FUZZ_OBJS:.o=.d)
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_SMALL_OBJS:.o=.d)
 
 # ---- fault injection: its own Check runner ---------------------------------
 

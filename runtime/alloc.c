@@ -26,15 +26,15 @@ static int stamp_of(const struct ms_alloc_opts *opts, uint32_t *stamp_flags)
 
 static void zero_block(struct ms_instance *inst, uint64_t pfn, unsigned order)
 {
-	if (inst->platform->phys_to_virt == NULL)
+	if (inst->platform.phys_to_virt == NULL)
 		return;
-	void *virt = inst->platform->phys_to_virt(pfn << META_SLOT_FRAME_SHIFT);
+	void *virt = inst->platform.phys_to_virt(pfn << META_SLOT_FRAME_SHIFT);
 	if (virt != NULL)
-		inst->platform->memset(virt, 0, (size_t)META_SLOT_PAGE_SIZE << order);
+		inst->platform.memset(virt, 0, (size_t)META_SLOT_PAGE_SIZE << order);
 }
 
 /* One attempt on one instance; MS_NONE when empty (caches not drained). */
-static uint64_t take_block(struct ms_instance *inst, unsigned order, bool use_cache, unsigned cpu)
+__attribute__((always_inline)) static inline uint64_t take_block(struct ms_instance *inst, unsigned order, bool use_cache, unsigned cpu)
 {
 	for (;;) {
 		uint64_t pfn;
@@ -59,7 +59,17 @@ static uint64_t take_block(struct ms_instance *inst, unsigned order, bool use_ca
 	}
 }
 
-static int alloc_one(struct ms_instance *inst, const struct ms_alloc_opts *opts,
+/* Frames in all per-CPU caches (a snapshot). */
+static uint64_t ms_nr_cached(struct ms_instance *inst)
+{
+	uint64_t nr_cached = 0;
+
+	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++)
+		nr_cached += ms_counter_load32(&inst->pcp[cpu].nr_cached);
+	return nr_cached;
+}
+
+static inline int alloc_one(struct ms_instance *inst, const struct ms_alloc_opts *opts,
 		     struct ms_handle *out, bool may_drain)
 {
 	uint32_t stamp_flags;
@@ -83,7 +93,7 @@ static int alloc_one(struct ms_instance *inst, const struct ms_alloc_opts *opts,
 	}
 
 	uint64_t pfn = take_block(inst, order, use_cache, cpu);
-	if (pfn == MS_NONE && may_drain) {
+	if (pfn == MS_NONE && may_drain && ms_nr_cached(inst) != 0) {
 		ms_cache_drain_all(inst);
 		pfn = take_block(inst, order, use_cache, cpu);
 	}
@@ -135,6 +145,9 @@ void ms_free_released(struct ms_instance *inst, uint64_t pfn, unsigned order, bo
 		ms_pcp_push(inst, ms_current_cpu(inst), pfn);
 		return;
 	}
+	uint64_t buddy = pfn ^ ms_order_frames(order);
+	if (ms_pfn_in_span(inst, buddy)) /* shorten the locked section by a miss */
+		__builtin_prefetch(ms_slot(inst, buddy));
 	unsigned long irq_state = ms_lock_irq(inst);
 	ms_buddy_free_locked(inst, pfn, order);
 	inst->nr_locked_free_events++;
@@ -172,6 +185,9 @@ int ms_free(struct ms_instance *inst, uint64_t pfn, unsigned order)
 			return err;
 	} while (!meta_slot_refcount_cas(slot, &refs, MS_UNUSED));
 	ms_slot_reset_free(slot);
-	ms_free_released(inst, pfn, order, true);
+	if (order == 0 && inst->cache_enabled && !ms_block_poisoned(inst, pfn, 0))
+		ms_pcp_push(inst, ms_current_cpu(inst), pfn); /* the hot path, inlined */
+	else
+		ms_free_released(inst, pfn, order, true);
 	return MS_OK;
 }

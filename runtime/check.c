@@ -230,8 +230,8 @@ int ms_check(struct ms_instance *inst, char *msg, size_t msg_bytes)
 	ms_text_init(&text, msg, msg_bytes);
 	unsigned long irq_state = ms_irq_save(inst);
 	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++)
-		ms_pcp_lock(&inst->pcp[cpu], inst->platform);
-	ms_lock_acquire(&inst->lock, inst->platform);
+		ms_pcp_lock(&inst->pcp[cpu], &inst->platform);
+	ms_lock_acquire(&inst->lock, &inst->platform);
 	int err = check_locked(inst, &text);
 	ms_lock_release(&inst->lock);
 	for (unsigned cpu = MS_MAX_CPUS; cpu-- > 0;)

@@ -52,7 +52,7 @@ int ms_init(struct ms_instance *inst, const struct ms_platform *platform,
 		return MS_ERANGE;
 
 	platform->memset(inst, 0, sizeof(*inst));
-	inst->platform = platform;
+	inst->platform = *platform; /* a copy: one load per hook call */
 	inst->slots = slots;
 	inst->base_pfn = base_pfn;
 	inst->nr_frames = nr_frames;

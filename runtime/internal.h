@@ -10,6 +10,18 @@
 #include "metaslot/ms.h"
 #include "sync.h"
 
+/* The value types the runtime holds member values in: a schema that widens
+ * or narrows one of these members stops the build here, never truncates. */
+_Static_assert(META_SLOT_FREE_LINK_NEXT_SIZE == sizeof(uint64_t), "free_link.next is a u64 PFN");
+_Static_assert(META_SLOT_FREE_LINK_PREV_SIZE == sizeof(uint64_t), "free_link.prev is a u64 PFN");
+_Static_assert(META_SLOT_VTABLE_SIZE == sizeof(uint64_t), "vtable holds a u64 address");
+_Static_assert(META_SLOT_FLAGS_SIZE == sizeof(uint32_t), "flags is a u32");
+_Static_assert(META_SLOT_REFCOUNT_SIZE == sizeof(uint32_t), "refcount is a u32");
+_Static_assert(META_SLOT_GENERATION_SIZE == sizeof(uint32_t), "generation is a u32");
+_Static_assert(META_SLOT_GUARD_SIZE == sizeof(uint32_t), "guard is a u32");
+_Static_assert(META_SLOT_META_AUX_SIZE == sizeof(uint32_t), "meta_aux is a u32");
+_Static_assert(META_SLOT_ORDER_SIZE >= 1, "order holds 0..MS_MAX_ORDER");
+
 #define MS_NONE META_SLOT_LINK_NONE
 #define MS_UNUSED META_SLOT_REFCOUNT_UNUSED
 
@@ -32,25 +44,25 @@ static inline struct meta_slot *ms_slot(const struct ms_instance *inst, uint64_t
 #define MS_ASSERT(inst, cond, what, pfn, value)                                   \
 	do {                                                                      \
 		if (!(cond))                                                      \
-			(inst)->platform->panic((what), (uint64_t)(pfn), (uint64_t)(value)); \
+			(inst)->platform.panic((what), (uint64_t)(pfn), (uint64_t)(value)); \
 	} while (0)
 
 static inline unsigned long ms_irq_save(const struct ms_instance *inst)
 {
-	return inst->platform->irq_save ? inst->platform->irq_save() : 0;
+	return inst->platform.irq_save ? inst->platform.irq_save() : 0;
 }
 
 static inline void ms_irq_restore(const struct ms_instance *inst, unsigned long irq_state)
 {
-	if (inst->platform->irq_restore)
-		inst->platform->irq_restore(irq_state);
+	if (inst->platform.irq_restore)
+		inst->platform.irq_restore(irq_state);
 }
 
 /* Instance lock with interrupts saved; returns the saved state. */
 static inline unsigned long ms_lock_irq(struct ms_instance *inst)
 {
 	unsigned long irq_state = ms_irq_save(inst);
-	ms_lock_acquire(&inst->lock, inst->platform);
+	ms_lock_acquire(&inst->lock, &inst->platform);
 	return irq_state;
 }
 
@@ -71,8 +83,14 @@ uint64_t ms_buddy_isolate_locked(struct ms_instance *inst, uint64_t pfn, unsigne
 
 /* poison.c: caller holds inst->lock; the block is off every list. */
 void ms_quarantine_locked(struct ms_instance *inst, uint64_t pfn, unsigned order);
-/* Whether any frame of the block has guard POISONED (cheap while none ever was). */
-bool ms_block_poisoned(struct ms_instance *inst, uint64_t pfn, unsigned order);
+/* Whether any frame of the block has guard POISONED: one relaxed load while
+ * no frame of the instance was ever poisoned, a scan of the block after. */
+bool ms_block_poisoned_scan(struct ms_instance *inst, uint64_t pfn, unsigned order);
+static inline bool ms_block_poisoned(struct ms_instance *inst, uint64_t pfn, unsigned order)
+{
+	return ms_counter_load32(&inst->nr_poison_marks) != 0 &&
+	       ms_block_poisoned_scan(inst, pfn, order);
+}
 
 /* pcp.c: caller holds pcp's lock; returns the new number of cached frames. */
 uint32_t ms_pcp_refill_locked(struct ms_instance *inst, struct ms_pcp *pcp);

@@ -19,7 +19,7 @@ static inline uint64_t ms_pcp_pop(struct ms_instance *inst, unsigned cpu)
 	unsigned long irq_state = ms_irq_save(inst);
 	uint64_t pfn = MS_NONE;
 
-	ms_pcp_lock(pcp, inst->platform);
+	ms_pcp_lock(pcp, &inst->platform);
 	uint32_t nr_cached = ms_counter_load32(&pcp->nr_cached);
 	if (nr_cached == 0)
 		nr_cached = ms_pcp_refill_locked(inst, pcp);
@@ -39,7 +39,7 @@ static inline void ms_pcp_push(struct ms_instance *inst, unsigned cpu, uint64_t 
 	struct ms_pcp *pcp = &inst->pcp[cpu];
 	unsigned long irq_state = ms_irq_save(inst);
 
-	ms_pcp_lock(pcp, inst->platform);
+	ms_pcp_lock(pcp, &inst->platform);
 	uint32_t nr_cached = ms_counter_load32(&pcp->nr_cached);
 	if (nr_cached == MS_PCP_CAPACITY)
 		nr_cached = ms_pcp_drain_locked(inst, pcp, MS_PCP_BATCH);
@@ -53,7 +53,7 @@ static inline void ms_pcp_push(struct ms_instance *inst, unsigned cpu, uint64_t 
 /* The CPU whose cache a call uses: the platform's, folded into range. */
 static inline unsigned ms_current_cpu(const struct ms_instance *inst)
 {
-	unsigned cpu = inst->platform->cpu_id ? inst->platform->cpu_id() : 0;
+	unsigned cpu = inst->platform.cpu_id ? inst->platform.cpu_id() : 0;
 
 	return cpu < MS_MAX_CPUS ? cpu : cpu % MS_MAX_CPUS;
 }

@@ -19,10 +19,8 @@ void ms_quarantine_locked(struct ms_instance *inst, uint64_t pfn, unsigned order
 	inst->nr_quarantined_frames += ms_order_frames(order);
 }
 
-bool ms_block_poisoned(struct ms_instance *inst, uint64_t pfn, unsigned order)
+bool ms_block_poisoned_scan(struct ms_instance *inst, uint64_t pfn, unsigned order)
 {
-	if (ms_counter_load32(&inst->nr_poison_marks) == 0)
-		return false;
 	for (uint64_t i = 0; i < ms_order_frames(order); i++) {
 		if (meta_slot_guard_load(ms_slot(inst, pfn + i)) & META_SLOT_META_GUARD_POISONED)
 			return true;
@@ -39,7 +37,7 @@ static bool uncache(struct ms_instance *inst, uint64_t pfn)
 		struct ms_pcp *pcp = &inst->pcp[cpu];
 		unsigned long irq_state = ms_irq_save(inst);
 
-		ms_pcp_lock(pcp, inst->platform);
+		ms_pcp_lock(pcp, &inst->platform);
 		uint32_t nr_cached = ms_counter_load32(&pcp->nr_cached);
 		for (uint32_t i = 0; i < nr_cached && !found; i++) {
 			if (pcp->pfns[i] != pfn)
@@ -68,7 +66,7 @@ int ms_mark_poisoned(struct ms_instance *inst, uint64_t pfn)
 		return MS_ERANGE;
 	struct meta_slot *slot = ms_slot(inst, pfn);
 
-	ms_counter_inc_shared32(&inst->nr_poison_marks);
+	ms_flag_set_shared32(&inst->nr_poison_marks);
 	meta_slot_guard_fetch_or(slot, META_SLOT_META_GUARD_POISONED);
 	meta_slot_flags_fetch_or(slot, META_SLOT_FRAME_FLAGS_POISONED);
 	if (meta_slot_refcount_load(slot) != MS_UNUSED || uncache(inst, pfn))

@@ -13,9 +13,9 @@
  *
  * release: the slot goes back to reset_with_free_list_meta state: refcount
  * REFCOUNT_UNUSED, vtable 0, guard cleared except POISONED, no flags (the
- * list code sets FREE on heads).  Guard POISONED is only ever set with
- * fetch_or and only ever cleared by nobody, so it is never lost; frame_flags
- * POISONED mirrors it.
+ * list code sets FREE on heads).  Guard POISONED is set only with fetch_or
+ * and never cleared, so it is never lost; frame_flags POISONED mirrors it
+ * (a concurrent flags store may drop the mirror, never the guard bit).
  */
 #ifndef MS_SLOT_H
 #define MS_SLOT_H
@@ -42,7 +42,7 @@ static inline uint32_t ms_slot_claim(struct ms_instance *inst, uint64_t pfn, uns
 	uint32_t expected = MS_UNUSED;
 
 	if (!meta_slot_refcount_cas(slot, &expected, 1))
-		inst->platform->panic("claim: frame not free (double hand-out or corrupt list)",
+		inst->platform.panic("claim: frame not free (double hand-out or corrupt list)",
 				      pfn, expected);
 	meta_slot_vtable_store(slot, 0);
 	uint32_t guard = ms_slot_clear_guard(slot);

@@ -11,6 +11,8 @@ void ms_stats(struct ms_instance *inst, struct ms_stats *out)
 {
 	uint64_t nr_cached = 0, nr_alloc_events = 0, nr_free_events = 0;
 
+	if (inst == NULL || out == NULL)
+		return;
 	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++) {
 		nr_cached += ms_counter_load32(&inst->pcp[cpu].nr_cached);
 		nr_alloc_events += ms_counter_load64(&inst->pcp[cpu].nr_alloc_events);
@@ -42,6 +44,8 @@ void ms_fragmentation(struct ms_instance *inst, struct ms_frag *out)
 {
 	struct ms_stats stats;
 
+	if (inst == NULL || out == NULL)
+		return;
 	ms_stats(inst, &stats);
 	stats.nr_free_blocks[0] += stats.nr_cached;
 	out->largest_free_order = -1;
@@ -66,6 +70,8 @@ int ms_dump(struct ms_instance *inst, char *buf, size_t buf_bytes)
 	struct ms_stats stats;
 	struct ms_text text;
 
+	if (inst == NULL)
+		return MS_EINVAL;
 	ms_stats(inst, &stats);
 	ms_text_init(&text, buf, buf_bytes);
 	ms_text_str(&text, "Node ");

@@ -26,12 +26,12 @@ static inline void ms_cpu_relax(void)
  * Ticket lock: FIFO-fair, one atomic add to take a ticket, a release store to
  * pass the lock on.  Holders run with interrupts saved (see ms_lock_irq()).
  */
-/* A spinning waiter pauses; every 1024th round it calls the platform's
+/* A spinning waiter pauses; every 64th round it calls the platform's
  * spin_wait hook if any (hosted threads can be preempted while holding or
  * next in line for a lock, so the hosted hook yields the CPU). */
 static inline void ms_spin_wait(const struct ms_platform *platform, unsigned *nr_spins)
 {
-	if (++*nr_spins % 1024 == 0 && platform->spin_wait != NULL)
+	if (++*nr_spins % 64 == 0 && platform->spin_wait != NULL)
 		platform->spin_wait();
 	else
 		ms_cpu_relax();
@@ -102,10 +102,11 @@ static inline void ms_counter_bump64(_Atomic uint64_t *counter)
 	atomic_store_explicit(counter, value + 1, memory_order_relaxed);
 }
 
-/* Shared, rarely written counter (poison marks). */
-static inline void ms_counter_inc_shared32(_Atomic uint32_t *counter)
+/* A shared, rarely written flag (e.g. "some frame was poisoned"): set once,
+ * never cleared; readers use ms_counter_load32. */
+static inline void ms_flag_set_shared32(_Atomic uint32_t *flag)
 {
-	atomic_fetch_add_explicit(counter, 1, memory_order_seq_cst);
+	atomic_store_explicit(flag, 1, memory_order_seq_cst);
 }
 
 /*

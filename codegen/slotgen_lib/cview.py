@@ -24,6 +24,11 @@ def comment_lines(text: str) -> list[str]:
     return lines
 
 
+def banner_label(schema: Schema) -> str:
+    """The schema path made safe for a generated file's banner comment."""
+    return " ".join(comment_lines(schema_label(schema)))
+
+
 def schema_label(schema: Schema) -> str:
     """The schema path shown in banners: relative as given, else its base name."""
     return schema.path if not os.path.isabs(schema.path) else os.path.basename(schema.path)
@@ -56,6 +61,10 @@ def declaration(schema: Schema, item: Field) -> str:
     if tref.is_scalar:
         ctype = C_SCALARS[tref.base]
         ctype = f"_Atomic {ctype}" if tref.atomic else ctype
+        if tref.atomic and SCALAR_BYTES.get(tref.base) == 8:
+            # gcc -m32 aligns a struct whose only member is an _Atomic 8-byte
+            # integer to 4 unless the member says 8 itself (the psABI says 8).
+            ctype += " _Alignas(8)"
     else:
         ctype = f"struct {names.aggregate_tag(schema.struct, tref.base)}"
     count = f"[{tref.count}]" if tref.count is not None else ""
@@ -167,7 +176,7 @@ def build(layout: Layout) -> dict[str, Any]:
     atomics = [{"bytes": size, "macro": lock_free[size]}
                for size in sorted({m.size for m in members if m.field.type.atomic})]
     return {
-        "schema": " ".join(comment_lines(schema_label(schema))), "sha256": schema.sha256,
+        "schema": banner_label(schema), "sha256": schema.sha256,
         "struct": schema.struct,
         "prefix": p, "doc": comment_lines(schema.doc),
         "guard": names.guard(p, "H"), "members_guard": names.guard(p, "MEMBERS_H"),

@@ -47,10 +47,12 @@ class Collector:
 
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
+        self.seen: set[Diagnostic] = set()  # constant-time duplicate check for huge inputs
 
     def error(self, loc: Loc, message: str, hint: str = "") -> None:
         diag = Diagnostic(loc, message, hint)
-        if diag not in self.items:
+        if diag not in self.seen:
+            self.seen.add(diag)
             self.items.append(diag)
 
     def raise_if_any(self) -> None:

@@ -193,8 +193,9 @@ def compute(schema: Schema, errors: Collector) -> Layout:
 def _check_portable(layout: Layout, errors: Collector) -> None:
     base = layout.primary
     for other in layout.targets[1:]:
+        by_path = {m.dotted: m for m in other.members}  # one lookup per member, not a scan
         for mine in base.members:
-            theirs = other.member(mine.dotted)
+            theirs = by_path.get(mine.dotted)
             if theirs and (theirs.offset, theirs.size) != (mine.offset, mine.size):
                 errors.error(mine.field.loc, f"'portable: true' but '{mine.dotted}' is at offset "
                              f"{mine.offset} (size {mine.size}) on {base.target} and at offset "

@@ -211,7 +211,7 @@ def build(layout: Layout) -> dict[str, Any]:
     uses = atomics + (["Ordering"] if methods or any(b["atomic"] for b in bits) else [])
     archs = [f'target_arch = "{RUST_ARCH[t]}"' for t in schema.targets]
     return {
-        "schema": cview.schema_label(schema), "sha256": schema.sha256, "struct": schema.struct,
+        "schema": cview.banner_label(schema), "sha256": schema.sha256, "struct": schema.struct,
         "type": type_name(schema), "doc": doc_lines(schema.doc), "prefix": p,
         "uses": uses, "supported": ", ".join(archs),
         "target_names": ", ".join(schema.targets),

@@ -110,7 +110,8 @@ def pycparser_offsets(header: Path, struct: str, target: str = "x86_64") -> Offs
     return offsets
 
 
-_PAHOLE_MEMBER = re.compile(r"^\s*(?P<type>.+?)\s+(?P<name>\w+)(?:\[\d+\])*;\s*"
+_PAHOLE_MEMBER = re.compile(r"^\s*(?P<type>.+?)\s+(?P<name>\w+)(?:\[\d+\])*"
+                            r"(?:\s+__attribute__\(\(.*?\)\))?;\s*"
                             r"/\*\s*(?P<off>\d+)\s+(?P<size>\d+)\s*\*/")
 _PAHOLE_SIZE = re.compile(r"/\*\s*size:\s*(\d+),")
 

@@ -5,10 +5,9 @@
  * Input format (bytes; a missing byte reads as 0):
  *   header  config byte: bits 0-2 base pfn choice, bit 3 backing memory
  *           (frames get zeroed and checked), bit 4 cache off, bit 5 no
- *           cpu_id hook, bit 6 irq hooks, bit 7 no phys_to_virt hook; u16 span size; range count byte
- *           (0: one range over the span; else up to 7 ranges of u16 start
- *           offset and u16 length, possibly invalid)
- *   ops     an opcode byte (enum fz_op, modulo FZ_NR_OPS) and its arguments.
+ *           cpu_id hook, bit 6 irq hooks, bit 7 no phys_to_virt hook; u16 span size; range count
+ * byte (0: one range over the span; else up to 7 ranges of u16 start offset and u16 length,
+ * possibly invalid) ops     an opcode byte (enum fz_op, modulo FZ_NR_OPS) and its arguments.
  */
 #ifndef FUZZ_FUZZ_H
 #define FUZZ_FUZZ_H
@@ -27,23 +26,8 @@
 #define FZ_NR_HANDLES 32
 /* Operations between two full ms_check runs. */
 #define FZ_CHECK_PERIOD 16
-/*
- * Known defect: ms_check reports a block that coalesced across two adjacent
- * ranges as "walk: block misaligned or beyond its range".  Until it is fixed
- * the target does not add a range that touches another one (0); set to 1
- * (-DFZ_ADJACENT_RANGES=1) to fuzz adjacent ranges.
- */
-#ifndef FZ_ADJACENT_RANGES
-#define FZ_ADJACENT_RANGES 0
-#endif
-/*
- * Known defect: a frame poisoned while reserved is freed like any other when
- * its range is added later, and handed out.  Until fixed the target does not
- * add a range after poisoning (0); -DFZ_POISON_BEFORE_ADD=1 fuzzes it.
- */
-#ifndef FZ_POISON_BEFORE_ADD
-#define FZ_POISON_BEFORE_ADD 0
-#endif
+/* NUMA node of the instance under test (kept in every slot's meta_aux). */
+#define FZ_NUMA_NODE 1
 /* "No pfn" argument (the generated LINK_NONE). */
 #define FZ_NO_PFN META_SLOT_LINK_NONE
 
@@ -80,13 +64,20 @@ struct fz_input {
 
 struct fz_state {
 	struct ms_instance inst;
-	struct ms_instance empty;     /* a zone with no usable frames */
+	struct ms_instance empty; /* a zone with no usable frames */
 	struct ms_platform platform;
 	struct meta_slot *slots;
-	unsigned char *backing;       /* NULL: frames not addressable */
+	unsigned char *backing; /* NULL: frames not addressable */
 	unsigned cpu;
 	unsigned irq_depth;
 	bool trace;
+	/*
+	 * Known defect: a frame poisoned while reserved is freed like any other
+	 * when its range is added later, and handed out.  Until it is fixed the
+	 * target adds no range after a poisoning unless the environment sets
+	 * FUZZ_POISON_BEFORE_ADD.
+	 */
+	bool poison_before_add;
 	/* Handles handed out (ring), and pfns freed (ring) for double frees. */
 	struct ms_handle handles[FZ_NR_HANDLES];
 	unsigned nr_handles;
@@ -97,6 +88,9 @@ struct fz_state {
 	uint64_t last_ref_pfn;
 	unsigned last_ref_order;
 	unsigned nr_last_ref_calls;
+	/* Successful allocations and frees (direct or last put) so far. */
+	uint64_t nr_alloc_events;
+	uint64_t nr_free_events;
 	struct fm_model model;
 };
 
@@ -114,6 +108,10 @@ void fz_expect(const char *what, int err, uint32_t results);
 
 /* fuzz_ops.c: one operation read from the input. */
 void fz_run_op(struct fz_input *in);
+/* fuzz_ops_alloc.c: the allocation operations. */
+void fz_op_alloc(struct fz_input *in, bool small);
+void fz_op_alloc_zones(struct fz_input *in);
+void fz_op_misuse(struct fz_input *in);
 /* Allocated block's result checks and model update; shared with the sweep. */
 void fz_after_alloc(const struct ms_alloc_opts *opts, const struct ms_handle *handle);
 /* Frees (puts every reference of) the allocated block at pfn, checking. */
@@ -123,7 +121,9 @@ void fz_release_all_refs(uint64_t pfn);
 void fz_check_counts(void);
 void fz_check_consistent(void);
 /* Compares ms_quarantine_list with the model; nr_new_blocks blocks the model
- * does not know yet must appear, containing must_contain_pfn, all free. */
+ * does not know yet must appear, containing must_contain_pfn, all free
+ * (FZ_ANY_NEW_BLOCKS: any number, each holding a poisoned frame). */
+#define FZ_ANY_NEW_BLOCKS UINT32_MAX
 void fz_sync_quarantine(uint64_t must_contain_pfn, unsigned nr_new_blocks);
 void fz_check_quarantine_list(uint8_t max_blocks);
 void fz_check_small_buffer(uint8_t msg_bytes);

@@ -8,6 +8,7 @@
  *
  * Replay one input with the operations printed:
  *   FUZZ_TRACE=1 build/fuzz/fuzz_alloc path/to/input
+ * FUZZ_POISON_BEFORE_ADD=1 also fuzzes a known defect (see fuzz.h).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ struct fz_state fz;
 
 /* Base pfns: zero, odd, aligned, just below alignment, high. */
 static const uint64_t base_pfns[8] = {
-	0x0, 0x1, 0x400, 0x3ff, 0xffffd, 0xfffffffd, 0xfffffffff000, 0xffffffffff800,
+    0x0, 0x1, 0x400, 0x3ff, 0xffffd, 0xfffffffd, 0xfffffffff000, 0xffffffffff800,
 };
 
 uint8_t fz_u8(struct fz_input *in)
@@ -98,18 +99,6 @@ static void *storage(size_t nr_bytes)
 	return mem;
 }
 
-/* Whether [start_pfn, +nr_frames) touches an added range end to end. */
-static bool touches_a_range(uint64_t start_pfn, uint64_t nr_frames)
-{
-	for (unsigned i = 0; i < fz.model.nr_ranges; i++) {
-		const struct ms_range *range = &fz.model.ranges[i];
-		if (start_pfn + nr_frames == range->start_pfn ||
-		    range->start_pfn + range->nr_frames == start_pfn)
-			return true;
-	}
-	return false;
-}
-
 static void setup_ranges(struct fz_input *in)
 {
 	unsigned nr_ranges = fz_u8(in) % 8;
@@ -125,9 +114,6 @@ static void setup_ranges(struct fz_input *in)
 		uint64_t start_pfn = base_pfn + fz_u16(in) % (nr_frames + 2) - 1;
 		uint64_t nr_range_frames = fz_u16(in) % (nr_frames + 2);
 		uint32_t results = fm_add_range_results(&fz.model, start_pfn, nr_range_frames);
-		if (!FZ_ADJACENT_RANGES && results == FM_BIT(MS_OK) &&
-		    touches_a_range(start_pfn, nr_range_frames))
-			continue;
 		int err = ms_add_range(&fz.inst, start_pfn, nr_range_frames);
 
 		fz_trace("add_range 0x%llx +%llu -> %d", (unsigned long long)start_pfn,
@@ -151,6 +137,7 @@ static void setup(struct fz_input *in)
 		slots = storage(ms_metadata_bytes(FM_MAX_FRAMES + 1));
 		backing = storage((size_t)FZ_MAX_BACKED_FRAMES * META_SLOT_PAGE_SIZE);
 		fz.trace = getenv("FUZZ_TRACE") != NULL;
+		fz.poison_before_add = getenv("FUZZ_POISON_BEFORE_ADD") != NULL;
 	}
 	fz.slots = slots;
 	fz.backing = backed ? backing : NULL;
@@ -159,6 +146,8 @@ static void setup(struct fz_input *in)
 	fz.nr_handles = 0;
 	fz.nr_freed = 0;
 	fz.nr_last_ref_calls = 0;
+	fz.nr_alloc_events = 0;
+	fz.nr_free_events = 0;
 	ms_hosted_set_cpu(0);
 	if (backed) {
 		memset(backing, 0x5a, (size_t)nr_frames * META_SLOT_PAGE_SIZE);
@@ -178,11 +167,13 @@ static void setup(struct fz_input *in)
 	}
 	fz_trace("setup base 0x%llx frames %llu config 0x%x", (unsigned long long)base_pfn,
 		 (unsigned long long)nr_frames, config);
-	fz_expect("ms_init", ms_init(&fz.inst, &fz.platform, slots, base_pfn, nr_frames, "Fuzz", 1),
+	fz_expect("ms_init",
+		  ms_init(&fz.inst, &fz.platform, slots, base_pfn, nr_frames, "Fuzz", FZ_NUMA_NODE),
 		  FM_BIT(MS_OK));
 	fm_init(&fz.model, base_pfn, nr_frames);
-	fz_expect("ms_init(empty)", ms_init(&fz.empty, &fz.platform, slots + nr_frames, 0, 1,
-					      "Empty", 0), FM_BIT(MS_OK));
+	fz_expect("ms_init(empty)",
+		  ms_init(&fz.empty, &fz.platform, slots + nr_frames, 0, 1, "Empty", 0),
+		  FM_BIT(MS_OK));
 	setup_ranges(in);
 	if (config & 0x10)
 		ms_set_cache_enabled(&fz.inst, false);

@@ -21,17 +21,22 @@ void fz_check_counts(void)
 	    stats.nr_free != model->nr_free || stats.nr_allocated != model->nr_allocated ||
 	    stats.nr_quarantined != model->nr_quarantined ||
 	    stats.nr_quarantined_blocks != model->nr_quarantined_blocks ||
-	    stats.nr_cached > stats.nr_free)
-		fz_fail("stats free %llu alloc %llu quar %llu/%llu reserved %llu; model free %llu "
-			"alloc %llu quar %llu/%llu usable %llu",
+	    stats.nr_cached > stats.nr_free || stats.nr_alloc_events != fz.nr_alloc_events ||
+	    stats.nr_free_events != fz.nr_free_events)
+		fz_fail("stats free %llu alloc %llu quar %llu/%llu reserved %llu events %llu/%llu; "
+			"model free %llu alloc %llu quar %llu/%llu usable %llu events %llu/%llu",
 			(unsigned long long)stats.nr_free, (unsigned long long)stats.nr_allocated,
 			(unsigned long long)stats.nr_quarantined,
 			(unsigned long long)stats.nr_quarantined_blocks,
-			(unsigned long long)stats.nr_reserved, (unsigned long long)model->nr_free,
-			(unsigned long long)model->nr_allocated,
+			(unsigned long long)stats.nr_reserved,
+			(unsigned long long)stats.nr_alloc_events,
+			(unsigned long long)stats.nr_free_events,
+			(unsigned long long)model->nr_free, (unsigned long long)model->nr_allocated,
 			(unsigned long long)model->nr_quarantined,
 			(unsigned long long)model->nr_quarantined_blocks,
-			(unsigned long long)model->nr_usable);
+			(unsigned long long)model->nr_usable,
+			(unsigned long long)fz.nr_alloc_events,
+			(unsigned long long)fz.nr_free_events);
 }
 
 void fz_check_consistent(void)
@@ -59,7 +64,7 @@ void fz_check_small_buffer(uint8_t msg_bytes)
 /* Fetches the whole quarantine list (caller frees). */
 static struct ms_block *quarantine_blocks(size_t *nr_blocks)
 {
-	size_t max_blocks = fz.model.nr_quarantined_blocks + 2;
+	size_t max_blocks = fz.model.nr_frames + 1; /* at most a block per frame */
 	struct ms_block *blocks = malloc(max_blocks * sizeof(*blocks));
 
 	if (blocks == NULL)
@@ -77,7 +82,9 @@ void fz_sync_quarantine(uint64_t must_contain_pfn, unsigned nr_new_blocks)
 	struct ms_block *blocks = quarantine_blocks(&nr_blocks);
 	uint64_t nr_known = fz.model.nr_quarantined_blocks;
 
-	if (nr_blocks != nr_known + nr_new_blocks)
+	bool any = nr_new_blocks == FZ_ANY_NEW_BLOCKS;
+
+	if (any ? nr_blocks < nr_known : nr_blocks != nr_known + nr_new_blocks)
 		fz_fail("quarantine holds %zu blocks, expected %llu + %u", nr_blocks,
 			(unsigned long long)nr_known, nr_new_blocks);
 	for (size_t i = 0; i < nr_blocks; i++) {
@@ -94,13 +101,16 @@ void fz_sync_quarantine(uint64_t must_contain_pfn, unsigned nr_new_blocks)
 			continue;
 		}
 		/* A block the model does not know: the free block that held the
-		 * frame just poisoned, taken whole. */
+		 * frame just poisoned (or any poisoned frame), taken whole. */
 		if (nr_new_blocks == 0 || !fm_block_free(&fz.model, pfn, order) ||
-		    must_contain_pfn - pfn >= ((uint64_t)1 << order))
+		    (any ? !fm_block_poisoned(&fz.model, pfn, order)
+			 : must_contain_pfn - pfn >= ((uint64_t)1 << order)))
 			fz_fail("quarantine block 0x%llx order %u: not the free block of 0x%llx",
-				(unsigned long long)pfn, order, (unsigned long long)must_contain_pfn);
+				(unsigned long long)pfn, order,
+				(unsigned long long)must_contain_pfn);
 		fm_quarantine_free_block(&fz.model, pfn, order);
-		nr_new_blocks--;
+		if (!any)
+			nr_new_blocks--;
 	}
 	free(blocks);
 }
@@ -136,8 +146,8 @@ void fz_check_coalesced(void)
 	fm_expected_free_blocks(&fz.model, expected);
 	for (unsigned order = 0; order <= MS_MAX_ORDER; order++) {
 		if (stats.nr_free_blocks[order] != expected[order])
-			fz_fail("order %u: %llu free blocks, a coalesced buddy system has %llu", order,
-				(unsigned long long)stats.nr_free_blocks[order],
+			fz_fail("order %u: %llu free blocks, a coalesced buddy system has %llu",
+				order, (unsigned long long)stats.nr_free_blocks[order],
 				(unsigned long long)expected[order]);
 	}
 }
@@ -196,8 +206,7 @@ void fz_observe(struct fz_input *in)
 	check_dump(fz_u8(in));
 	const void *meta = ms_metadata_of(&fz.inst, pfn, 1, &nr_bytes);
 	bool in_span = fm_in_span(&fz.model, pfn);
-	if (in_span != (meta != NULL) ||
-	    (in_span && meta != &fz.slots[pfn - fz.model.base_pfn]))
+	if (in_span != (meta != NULL) || (in_span && meta != &fz.slots[pfn - fz.model.base_pfn]))
 		fz_fail("ms_metadata_of(0x%llx) = %p", (unsigned long long)pfn, meta);
 }
 
@@ -218,7 +227,7 @@ void fz_final_sweep(void)
 	/* Every free frame once, then nothing: largest blocks first, so that
 	 * the sweep takes one allocation per free block. */
 	struct ms_alloc_opts opts = {.flags = MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE};
-	struct ms_handle handle;
+	struct ms_handle handle = {0};
 	for (unsigned order = MS_MAX_ORDER + 1; order-- > 0;) {
 		opts.order = order;
 		for (;;) {
@@ -238,7 +247,8 @@ void fz_final_sweep(void)
 			(unsigned long long)fz.model.nr_free);
 	opts.order = 0;
 	opts.flags = MS_ALLOC_NOZERO;
-	fz_expect("ms_alloc (swept, cached)", ms_alloc(&fz.inst, &opts, &handle), FM_BIT(MS_ENOMEM));
+	fz_expect("ms_alloc (swept, cached)", ms_alloc(&fz.inst, &opts, &handle),
+		  FM_BIT(MS_ENOMEM));
 	fz_check_counts();
 	fz_check_consistent();
 }

@@ -1,18 +1,14 @@
 /*
  * The fuzz target's operations: each reads its arguments from the input,
  * asks the model which results are allowed, calls the runtime, checks the
- * result and the metadata it left, and updates the model.
+ * result and the metadata it left, and updates the model.  This file holds
+ * the dispatch and the free, reference, poison and cache operations;
+ * fuzz_ops_alloc.c the allocations.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
-
-#define ORDER_FRAMES(order) ((uint64_t)1 << (order))
-
-/* Flags a caller may not stamp (ms.h: rejected with MS_EINVAL). */
-#define RESERVED_FLAGS \
-	(META_SLOT_FRAME_FLAGS_ALLOCATED | META_SLOT_FRAME_FLAGS_FREE | META_SLOT_FRAME_FLAGS_POISONED)
 
 static void on_last_ref(struct ms_instance *inst, uint64_t pfn, unsigned order, void *ctx);
 
@@ -55,215 +51,6 @@ static bool pick_live(struct fz_input *in, uint64_t *pfn)
 	return true;
 }
 
-static uint32_t alloc_stamp(const struct ms_alloc_opts *opts)
-{
-	static const uint32_t purpose_flags[] = {
-		META_SLOT_FRAME_FLAGS_KERNEL, META_SLOT_FRAME_FLAGS_USER,
-		META_SLOT_FRAME_FLAGS_KERNEL, 0,
-	};
-
-	return purpose_flags[opts->purpose] | opts->custom_flags | META_SLOT_FRAME_FLAGS_ALLOCATED;
-}
-
-static bool all_bytes(const unsigned char *bytes, size_t nr_bytes, unsigned char value)
-{
-	for (size_t i = 0; i < nr_bytes; i++) {
-		if (bytes[i] != value)
-			return false;
-	}
-	return true;
-}
-
-void fz_after_alloc(const struct ms_alloc_opts *opts, const struct ms_handle *handle)
-{
-	uint64_t pfn = handle->pfn;
-	unsigned order = opts->order;
-
-	if (!fm_block_free(&fz.model, pfn, order))
-		fz_fail("alloc order %u gave 0x%llx: not a free aligned block of the model", order,
-			(unsigned long long)pfn);
-	if (fm_block_poisoned(&fz.model, pfn, order))
-		fz_fail("alloc order %u gave 0x%llx: the block holds a poisoned frame", order,
-			(unsigned long long)pfn);
-	struct fm_frame *frame = fm_frame(&fz.model, pfn);
-	if (handle->generation <= frame->generation)
-		fz_fail("alloc 0x%llx: generation %u not above %u", (unsigned long long)pfn,
-			handle->generation, frame->generation);
-	struct meta_slot *slot = &fz.slots[pfn - fz.model.base_pfn];
-	if (meta_slot_refcount_load(slot) != 1 || meta_slot_order_load(slot) != order ||
-	    meta_slot_flags_load(slot) != alloc_stamp(opts) ||
-	    meta_slot_generation_load(slot) != handle->generation)
-		fz_fail("alloc 0x%llx: slot refcount %u order %u flags 0x%x", (unsigned long long)pfn,
-			meta_slot_refcount_load(slot), meta_slot_order_load(slot),
-			meta_slot_flags_load(slot));
-	if (fz.backing != NULL && fz.platform.phys_to_virt != NULL) {
-		unsigned char *bytes = fz.backing + (pfn - fz.model.base_pfn) * META_SLOT_PAGE_SIZE;
-		size_t nr_bytes = (size_t)META_SLOT_PAGE_SIZE << order;
-		bool zeroed = !(opts->flags & MS_ALLOC_NOZERO) || opts->purpose == MS_PURPOSE_PAGE_TABLE;
-		if (zeroed && !all_bytes(bytes, nr_bytes, 0))
-			fz_fail("alloc 0x%llx order %u: not zeroed", (unsigned long long)pfn, order);
-		memset(bytes, 0xc3, nr_bytes); /* so that the next hand-out must zero again */
-	}
-	fm_allocate(&fz.model, pfn, order, handle->generation);
-	fz.handles[fz.nr_handles++ % FZ_NR_HANDLES] = *handle;
-}
-
-/* Argument errors of an allocation; 0 when the options are valid. */
-static uint32_t option_errors(const struct ms_alloc_opts *opts)
-{
-	uint32_t results = 0;
-
-	if (opts->order > MS_MAX_ORDER)
-		results |= FM_BIT(MS_EORDER);
-	if ((unsigned)opts->purpose > MS_PURPOSE_CUSTOM || (opts->custom_flags & RESERVED_FLAGS) ||
-	    ((opts->flags & MS_ALLOC_CPU_HINT) && opts->cpu >= MS_MAX_CPUS))
-		results |= FM_BIT(MS_EINVAL);
-	return results;
-}
-
-static void do_alloc(struct ms_alloc_opts *opts)
-{
-	uint32_t results = option_errors(opts);
-	struct ms_handle handle = {0};
-
-	if (results == 0)
-		results = FM_BIT(MS_OK) | FM_BIT(MS_ENOMEM);
-	int err = ms_alloc(&fz.inst, opts, &handle);
-	fz_trace("alloc order %u flags 0x%x purpose %u custom 0x%x cpu %u -> %d 0x%llx",
-		 opts->order, opts->flags, (unsigned)opts->purpose, opts->custom_flags, opts->cpu,
-		 err, (unsigned long long)handle.pfn);
-	fz_expect("ms_alloc", err, results);
-	if (err == MS_ENOMEM && fm_block_available(&fz.model, opts->order))
-		fz_fail("alloc order %u: ENOMEM with a free block in the model", opts->order);
-	if (err == MS_OK)
-		fz_after_alloc(opts, &handle);
-}
-
-static void op_alloc(struct fz_input *in, bool small)
-{
-	static const uint32_t custom_bits[] = {
-		META_SLOT_FRAME_FLAGS_COW, META_SLOT_FRAME_FLAGS_DLL,
-		META_SLOT_FRAME_FLAGS_ANONYMOUS, META_SLOT_FRAME_FLAGS_MOVABLE,
-	};
-	static const uint32_t reserved_bits[] = {
-		META_SLOT_FRAME_FLAGS_ALLOCATED, META_SLOT_FRAME_FLAGS_FREE,
-		META_SLOT_FRAME_FLAGS_POISONED, META_SLOT_FRAME_FLAGS_POISONED,
-	};
-	uint8_t order_byte = fz_u8(in), flags_byte = fz_u8(in);
-	struct ms_alloc_opts opts = {0};
-
-	opts.order = small ? order_byte % 3u : order_byte % 16u;
-	opts.flags = flags_byte & (MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE | MS_ALLOC_CPU_HINT);
-	if (small) {
-		opts.flags &= ~MS_ALLOC_CPU_HINT;
-		opts.cpu = 0;
-	} else {
-		uint8_t purpose_byte = fz_u8(in);
-		opts.purpose = (enum ms_purpose)(purpose_byte % 5u);
-		for (unsigned bit = 0; bit < 4; bit++) {
-			if (purpose_byte & (0x08u << bit))
-				opts.custom_flags |= custom_bits[bit];
-		}
-		if (purpose_byte & 0x80)
-			opts.custom_flags |= reserved_bits[flags_byte >> 6];
-		opts.cpu = fz_u8(in) % (MS_MAX_CPUS + 4u);
-	}
-	do_alloc(&opts);
-}
-
-/* ms_alloc_zones over {empty, main}, {main}, {empty} or a bad list. */
-static void op_alloc_zones(struct fz_input *in)
-{
-	uint8_t order_byte = fz_u8(in), mode = fz_u8(in);
-	struct ms_alloc_opts opts = {.order = order_byte % 12u, .flags = MS_ALLOC_NOZERO};
-	struct ms_zonelist zones = {.nr_instances = 2, .instances = {&fz.empty, &fz.inst}};
-	struct ms_instance *from = NULL;
-	struct ms_handle handle = {0};
-	uint32_t results = option_errors(&opts);
-
-	if (mode % 4 == 1)
-		zones = (struct ms_zonelist){.nr_instances = 1, .instances = {&fz.inst}};
-	if (mode % 4 == 2)
-		zones.nr_instances = mode & 0x80 ? 9 : 0;
-	if (mode % 4 == 3)
-		zones.nr_instances = 1;
-	if (mode % 4 == 2)
-		results = FM_BIT(MS_EINVAL);
-	else if (results == 0)
-		results = mode % 4 == 3 ? FM_BIT(MS_ENOMEM) : FM_BIT(MS_OK) | FM_BIT(MS_ENOMEM);
-	int err = ms_alloc_zones(&zones, &opts, &handle, (mode & 0x40) ? NULL : &from);
-	fz_trace("alloc_zones order %u mode %u -> %d 0x%llx", opts.order, mode % 4, err,
-		 (unsigned long long)handle.pfn);
-	fz_expect("ms_alloc_zones", err, results);
-	if (err == MS_ENOMEM && fm_block_available(&fz.model, opts.order) && mode % 4 != 3)
-		fz_fail("alloc_zones order %u: ENOMEM with a free block", opts.order);
-	if (err != MS_OK)
-		return;
-	if (!(mode & 0x40) && from != &fz.inst)
-		fz_fail("alloc_zones: served by the wrong instance");
-	fz_after_alloc(&opts, &handle);
-}
-
-static bool any_poisoned(void)
-{
-	for (uint64_t i = 0; i < fz.model.nr_frames; i++) {
-		if (fz.model.frames[i].poisoned)
-			return true;
-	}
-	return false;
-}
-
-/* NULL instances and arguments: refused with MS_EINVAL, nothing changes. */
-static void op_misuse(struct fz_input *in)
-{
-	struct ms_alloc_opts opts = {0};
-	struct ms_handle handle = {0};
-	size_t nr_blocks;
-
-	switch (fz_u8(in) % 8) {
-	case 0:
-		fz_expect("ms_alloc(NULL inst)", ms_alloc(NULL, &opts, &handle), FM_BIT(MS_EINVAL));
-		break;
-	case 1:
-		fz_expect("ms_alloc(NULL opts)", ms_alloc(&fz.inst, NULL, &handle), FM_BIT(MS_EINVAL));
-		break;
-	case 2:
-		fz_expect("ms_alloc(NULL out)", ms_alloc(&fz.inst, &opts, NULL), FM_BIT(MS_EINVAL));
-		break;
-	case 3:
-		fz_expect("ms_free(NULL)", ms_free(NULL, 0, 0), FM_BIT(MS_EINVAL));
-		break;
-	case 4:
-		fz_expect("ms_get(NULL)", ms_get(NULL, 0), FM_BIT(MS_EINVAL));
-		fz_expect("ms_put(NULL)", ms_put(NULL, 0), FM_BIT(MS_EINVAL));
-		fz_expect("ms_set_vtable(NULL)", ms_set_vtable(NULL, 0, NULL), FM_BIT(MS_EINVAL));
-		break;
-	case 5:
-		fz_expect("ms_mark_poisoned(NULL)", ms_mark_poisoned(NULL, 0), FM_BIT(MS_EINVAL));
-		fz_expect("ms_check(NULL)", ms_check(NULL, NULL, 0), FM_BIT(MS_EINVAL));
-		break;
-	case 6:
-		fz_expect("ms_quarantine_list(NULL count)",
-			  ms_quarantine_list(&fz.inst, NULL, 0, NULL), FM_BIT(MS_EINVAL));
-		fz_expect("ms_quarantine_list(NULL out)",
-			  ms_quarantine_list(&fz.inst, NULL, 3, &nr_blocks), FM_BIT(MS_EINVAL));
-		break;
-	default:
-		if (!FZ_POISON_BEFORE_ADD && fz.model.nr_ranges == 0 && any_poisoned())
-			break;
-		fz_trace("add_range (late) full span");
-		fz_expect("ms_add_range(late, overlapping)",
-			  ms_add_range(&fz.inst, fz.model.base_pfn, fz.model.nr_frames),
-			  fz.model.nr_ranges != 0 ? FM_BIT(MS_EOVERLAP) | FM_BIT(MS_EINVAL)
-						  : FM_BIT(MS_OK));
-		if (fz.model.nr_ranges == 0)
-			fm_add_range(&fz.model, fz.model.base_pfn, fz.model.nr_frames);
-		if (ms_handle_live(NULL, handle) || ms_metadata_of(NULL, 0, 1, NULL) != NULL)
-			fz_fail("NULL instance accepted");
-		break;
-	}
-}
-
 static void remember_freed(uint64_t pfn, unsigned order)
 {
 	fz.freed_pfns[fz.nr_freed % FZ_NR_HANDLES] = pfn;
@@ -275,6 +62,17 @@ static void remember_freed(uint64_t pfn, unsigned order)
  * in the quarantine. */
 static void released(uint64_t pfn, unsigned order)
 {
+	struct meta_slot *slot = &fz.slots[pfn - fz.model.base_pfn];
+	bool poisoned = fm_block_poisoned(&fz.model, pfn, order);
+	uint32_t flags = meta_slot_flags_load(slot);
+
+	if (meta_slot_refcount_load(slot) != META_SLOT_REFCOUNT_UNUSED ||
+	    (flags & META_SLOT_FRAME_FLAGS_ALLOCATED) ||
+	    (poisoned && !(flags & META_SLOT_FRAME_FLAGS_POISONED)) ||
+	    meta_slot_vtable_load(slot) != 0)
+		fz_fail("released 0x%llx: slot refcount 0x%x flags 0x%x", (unsigned long long)pfn,
+			meta_slot_refcount_load(slot), flags);
+	fz.nr_free_events++;
 	fm_release(&fz.model, pfn);
 	remember_freed(pfn, order);
 	fz_sync_quarantine(FZ_NO_PFN, 0);
@@ -325,8 +123,9 @@ static void do_put(uint64_t pfn)
 	struct fm_frame *frame = fm_frame(&fz.model, pfn);
 	unsigned expected_calls = nr_calls + (last && frame->counting_vtable);
 	if (fz.nr_last_ref_calls != expected_calls)
-		fz_fail("put 0x%llx: on_last_ref ran %u times, expected %u", (unsigned long long)pfn,
-			fz.nr_last_ref_calls - nr_calls, expected_calls - nr_calls);
+		fz_fail("put 0x%llx: on_last_ref ran %u times, expected %u",
+			(unsigned long long)pfn, fz.nr_last_ref_calls - nr_calls,
+			expected_calls - nr_calls);
 	frame->refs--;
 	if (last)
 		released(pfn, frame->order);
@@ -417,7 +216,8 @@ static void op_free(struct fz_input *in, enum fz_op op)
 	default: {
 		uint8_t choice = fz_u8(in);
 		if (fz.nr_freed != 0) {
-			unsigned nr_kept = fz.nr_freed < FZ_NR_HANDLES ? fz.nr_freed : FZ_NR_HANDLES;
+			unsigned nr_kept =
+			    fz.nr_freed < FZ_NR_HANDLES ? fz.nr_freed : FZ_NR_HANDLES;
 			do_free(fz.freed_pfns[choice % nr_kept], fz.freed_orders[choice % nr_kept]);
 		}
 		break;
@@ -457,7 +257,7 @@ void fz_run_op(struct fz_input *in)
 	switch (op) {
 	case FZ_OP_ALLOC:
 	case FZ_OP_ALLOC_SMALL:
-		op_alloc(in, op == FZ_OP_ALLOC_SMALL);
+		fz_op_alloc(in, op == FZ_OP_ALLOC_SMALL);
 		break;
 	case FZ_OP_FREE_LIVE:
 	case FZ_OP_FREE_WRONG_ORDER:
@@ -504,10 +304,10 @@ void fz_run_op(struct fz_input *in)
 		fz_check_quarantine_list(fz_u8(in));
 		break;
 	case FZ_OP_ALLOC_ZONES:
-		op_alloc_zones(in);
+		fz_op_alloc_zones(in);
 		break;
 	default:
-		op_misuse(in);
+		fz_op_misuse(in);
 		break;
 	}
 }

@@ -92,6 +92,15 @@ SEEDS = {
     "misuse": header(1, 16, ((100, 3),)) + b"".join(op("MISUSE", i) for i in range(8))
     + small(0),
     "unaddressable": header(2, 64, (), BACKED | NO_PHYS_TO_VIRT) + small(0, 0) + alloc(2, 0, 2),
+    # Regression: a block coalesced across two adjacent ranges made ms_check
+    # report "walk: block misaligned or beyond its range".
+    "adjacent-ranges": header(0, 8, ((0, 2), (2, 2), (4, 4))) + op("CHECK", 40)
+    + alloc(3) + op("FREE_LIVE", 0) + op("DRAIN_ALL"),
+    # A frame poisoned while reserved, then its range added (FZ_POISON_BEFORE_ADD).
+    "poison-before-add": header(0, 4, ((0, 0),)) + op("POISON", *pfn_arg(2))
+    + op("MISUSE", 7) + alloc(2) + small(0) * 4,
+    "page-table-nozero": header(2, 16, (), BACKED) + alloc(0, NOZERO, 2) + op("FREE_LIVE", 0)
+    + alloc(0, NOZERO | NOCACHE, 2) + alloc(1, 0, 1),
 }
 
 

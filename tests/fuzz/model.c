@@ -36,8 +36,7 @@ static const struct fm_frame *frame_of(const struct fm_model *model, uint64_t pf
 	return &model->frames[pfn - model->base_pfn];
 }
 
-uint32_t fm_add_range_results(const struct fm_model *model, uint64_t start_pfn,
-			      uint64_t nr_frames)
+uint32_t fm_add_range_results(const struct fm_model *model, uint64_t start_pfn, uint64_t nr_frames)
 {
 	uint32_t results = 0;
 
@@ -186,8 +185,8 @@ static unsigned carve_order(uint64_t pfn, uint64_t end_pfn)
 {
 	unsigned order = MS_MAX_ORDER;
 
-	while (order > 0 && ((pfn & (order_frames(order) - 1)) != 0 ||
-			     end_pfn - pfn < order_frames(order)))
+	while (order > 0 &&
+	       ((pfn & (order_frames(order) - 1)) != 0 || end_pfn - pfn < order_frames(order)))
 		order--;
 	return order;
 }

@@ -18,21 +18,21 @@
 
 enum fm_state {
 	FM_RESERVED = 0, /* in the span, never added */
-	FM_FREE,         /* on a free list or in a per-CPU cache */
-	FM_HEAD,         /* first frame of an allocated block */
-	FM_TAIL,         /* other frame of an allocated block */
-	FM_QUARANTINED,  /* in a quarantined block (any frame of it) */
+	FM_FREE,	 /* on a free list or in a per-CPU cache */
+	FM_HEAD,	 /* first frame of an allocated block */
+	FM_TAIL,	 /* other frame of an allocated block */
+	FM_QUARANTINED,	 /* in a quarantined block (any frame of it) */
 };
 
 struct fm_frame {
-	uint8_t state;            /* enum fm_state */
-	uint8_t order;            /* FM_HEAD: the allocation's order */
-	bool poisoned;            /* ms_mark_poisoned was called on this frame */
-	bool counting_vtable;     /* FM_HEAD: the on_last_ref hook is installed */
-	bool quarantine_head;     /* FM_QUARANTINED: first frame of its block (order) */
-	uint32_t refs;            /* FM_HEAD: references held */
-	uint32_t generation;      /* last generation handed out at this pfn */
-	uint32_t live_index;      /* FM_HEAD: index in fm_model.live_pfns */
+	uint8_t state;	      /* enum fm_state */
+	uint8_t order;	      /* FM_HEAD: the allocation's order */
+	bool poisoned;	      /* ms_mark_poisoned was called on this frame */
+	bool counting_vtable; /* FM_HEAD: the on_last_ref hook is installed */
+	bool quarantine_head; /* FM_QUARANTINED: first frame of its block (order) */
+	uint32_t refs;	      /* FM_HEAD: references held */
+	uint32_t generation;  /* last generation handed out at this pfn */
+	uint32_t live_index;  /* FM_HEAD: index in fm_model.live_pfns */
 };
 
 struct fm_model {
@@ -43,7 +43,7 @@ struct fm_model {
 	uint64_t nr_allocated;
 	uint64_t nr_quarantined;
 	uint64_t nr_quarantined_blocks;
-	uint32_t nr_live;         /* allocated blocks */
+	uint32_t nr_live; /* allocated blocks */
 	unsigned nr_ranges;
 	struct ms_range ranges[MS_MAX_RANGES];
 	uint64_t live_pfns[FM_MAX_FRAMES];
@@ -58,8 +58,7 @@ bool fm_in_span(const struct fm_model *model, uint64_t pfn);
 struct fm_frame *fm_frame(struct fm_model *model, uint64_t pfn);
 
 /* Errors ms_add_range may return for this range (set), MS_OK included when none. */
-uint32_t fm_add_range_results(const struct fm_model *model, uint64_t start_pfn,
-			      uint64_t nr_frames);
+uint32_t fm_add_range_results(const struct fm_model *model, uint64_t start_pfn, uint64_t nr_frames);
 void fm_add_range(struct fm_model *model, uint64_t start_pfn, uint64_t nr_frames);
 
 /* Whether a naturally aligned block of 2^order frames, all free, exists. */

@@ -35,15 +35,15 @@ static void record_panic(const char *what, uint64_t pfn, uint64_t value)
 }
 
 /* Runs `call`, which must end in a panic whose message contains `text`. */
-#define expect_panic(call, text)                                                   \
-	do {                                                                       \
-		panic_what = NULL;                                                 \
-		if (setjmp(panic_jump) == 0) {                                     \
-			call;                                                      \
-			ck_abort_msg("no panic from %s", #call);                   \
-		}                                                                  \
-		ck_assert_ptr_nonnull(panic_what);                                 \
-		ck_assert_msg(strstr(panic_what, (text)) != NULL, "panic '%s'", panic_what); \
+#define expect_panic(call, text)                                                                   \
+	do {                                                                                       \
+		panic_what = NULL;                                                                 \
+		if (setjmp(panic_jump) == 0) {                                                     \
+			call;                                                                      \
+			ck_abort_msg("no panic from %s", #call);                                   \
+		}                                                                                  \
+		ck_assert_ptr_nonnull(panic_what);                                                 \
+		ck_assert_msg(strstr(panic_what, (text)) != NULL, "panic '%s'", panic_what);       \
 	} while (0)
 
 static void init_instance(bool cache_enabled)
@@ -176,6 +176,17 @@ START_TEST(test_faults_allocated_flag_cleared)
 }
 END_TEST
 
+START_TEST(test_faults_quarantined_block_marked_free)
+{
+	/* Poisoning 0x1005 quarantines the free order-2 block at 0x1004; a stray
+	 * FREE on its head must not pass for a free block. */
+	ck_assert_int_eq(ms_mark_poisoned(&fx_inst, BASE + 5), MS_OK);
+	fx_assert_consistent(&fx_inst);
+	meta_slot_flags_store(fx_slot(&fx_inst, BASE + 4), META_SLOT_FRAME_FLAGS_FREE);
+	assert_check_fails("list: quarantined head in wrong state");
+}
+END_TEST
+
 /*
  * Per-CPU cache, cache on.  The first order-0 allocation refills CPU 0's
  * cache with a batch and takes one frame: MS_PCP_BATCH - 1 stay cached,
@@ -303,6 +314,7 @@ Suite *faults_suite(void)
 	tcase_add_test(lists, test_faults_free_flag_cleared);
 	tcase_add_test(lists, test_faults_tail_marked_free_is_detected);
 	tcase_add_test(lists, test_faults_allocated_flag_cleared);
+	tcase_add_test(lists, test_faults_quarantined_block_marked_free);
 	suite_add_tcase(suite, lists);
 
 	tcase_add_checked_fixture(cache, setup_cache, fx_teardown);

@@ -40,10 +40,12 @@ START_TEST(test_observe_buddyinfo_dump)
 	ck_assert_int_eq(fx_alloc(&fx_inst, 8, MS_ALLOC_NOZERO, &handle), MS_OK);
 	int len = ms_dump(&fx_inst, text, sizeof(text));
 	ck_assert_int_gt(len, 0);
-	ck_assert_str_eq(text, "Node 0, zone   Normal      0      0      0      0      0      0"
-			       "      0      0      1      1      0\n"
-			       "frames 4096 free 768 cached 0 allocated 256 reserved 3072 "
-			       "quarantined 0\n");
+	/* orders 0..10; a build with a larger MS_MAX_ORDER adds zero columns */
+	const char *orders = "Node 0, zone   Normal      0      0      0      0      0      0"
+			     "      0      0      1      1      0";
+	ck_assert_int_eq(strncmp(text, orders, strlen(orders)), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\nframes 4096 free 768 cached 0 allocated 256 "
+					   "reserved 3072 quarantined 0\n"));
 	ck_assert_int_eq(len, (int)strlen(text));
 	ck_assert_int_eq(ms_dump(&fx_inst, text, 20), MS_ENOSPC);
 }
@@ -55,16 +57,16 @@ START_TEST(test_observe_fragmentation)
 	struct ms_handle handle;
 
 	ms_fragmentation(&fx_inst, &frag);
-	ck_assert_int_eq(frag.largest_free_order, MS_MAX_ORDER);
-	for (unsigned order = 0; order <= MS_MAX_ORDER; order++)
+	ck_assert_int_eq(frag.largest_free_order, 10);
+	for (unsigned order = 0; order <= 10; order++)
 		ck_assert_uint_eq(frag.unusable_free_permille[order], 0);
 	/* Leave 0x1400 (order 0) taken: free frames are one of each order 0..9. */
 	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE, &handle), MS_OK);
 	ms_fragmentation(&fx_inst, &frag);
-	ck_assert_int_eq(frag.largest_free_order, MS_MAX_ORDER - 1);
+	ck_assert_int_eq(frag.largest_free_order, 9);
 	ck_assert_uint_eq(frag.unusable_free_permille[0], 0);
 	ck_assert_uint_eq(frag.unusable_free_permille[1], 1000 * 1 / 1023);
-	ck_assert_uint_eq(frag.unusable_free_permille[MS_MAX_ORDER], 1000);
+	ck_assert_uint_eq(frag.unusable_free_permille[10], 1000);
 }
 END_TEST
 

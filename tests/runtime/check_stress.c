@@ -140,7 +140,9 @@ START_TEST(test_stress_threads_alloc_free_get_put)
 		for (unsigned t = 0; t < NR_THREADS; t++) /* each worker puts one at its end */
 			ck_assert_int_eq(ms_get(&fx_inst, handle.pfn), MS_OK);
 	}
-	uint64_t seed = (uint64_t)time(NULL);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	uint64_t seed = (uint64_t)now.tv_sec * 1000000007u ^ (uint64_t)now.tv_nsec;
 	printf("stress: threads=%d ops/thread=%ld seed=%llu\n", NR_THREADS, ops_per_thread,
 	       (unsigned long long)seed);
 	fflush(stdout);
@@ -165,6 +167,60 @@ START_TEST(test_stress_threads_alloc_free_get_put)
 }
 END_TEST
 
+struct exhaust_worker {
+	pthread_t thread;
+	unsigned cpu;
+	uint64_t *pfns;
+	uint64_t nr_pfns;
+};
+
+/* Allocates order-0 frames until ENOMEM. */
+static void *exhaust(void *arg)
+{
+	struct exhaust_worker *worker = arg;
+	struct ms_handle handle;
+
+	ms_hosted_set_cpu(worker->cpu);
+	while (fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handle) == MS_OK)
+		worker->pfns[worker->nr_pfns++] = handle.pfn;
+	return NULL;
+}
+
+/* Threads race to exhaust the instance: frames parked in the others' caches
+ * are drained before anyone sees ENOMEM, so together they get every frame. */
+START_TEST(test_stress_threads_exhaust_every_frame)
+{
+	struct exhaust_worker workers[NR_THREADS];
+	uint64_t nr_total = 0;
+
+	for (unsigned i = 0; i < NR_THREADS; i++) {
+		workers[i] = (struct exhaust_worker){.cpu = i, .pfns = calloc(FRAMES, sizeof(uint64_t))};
+		ck_assert_ptr_nonnull(workers[i].pfns);
+		ck_assert_int_eq(pthread_create(&workers[i].thread, NULL, exhaust, &workers[i]), 0);
+	}
+	for (unsigned i = 0; i < NR_THREADS; i++)
+		ck_assert_int_eq(pthread_join(workers[i].thread, NULL), 0);
+	for (unsigned i = 0; i < NR_THREADS; i++) {
+		for (uint64_t j = 0; j < workers[i].nr_pfns; j++) {
+			unsigned char expected = 0;
+			ck_assert(atomic_compare_exchange_strong(&owner[workers[i].pfns[j] - BASE],
+								 &expected, 1));
+		}
+		nr_total += workers[i].nr_pfns;
+	}
+	ck_assert_uint_eq(nr_total, FRAMES - 9);
+	fx_assert_consistent(&fx_inst);
+	for (unsigned i = 0; i < NR_THREADS; i++) {
+		for (uint64_t j = 0; j < workers[i].nr_pfns; j++)
+			ck_assert_int_eq(ms_free(&fx_inst, workers[i].pfns[j], 0), MS_OK);
+		free(workers[i].pfns);
+	}
+	ms_cache_drain_all(&fx_inst);
+	ck_assert_uint_eq(fx_nr_free(&fx_inst), FRAMES - 9);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
 Suite *stress_suite(void)
 {
 	Suite *suite = suite_create("stress");
@@ -173,6 +229,7 @@ Suite *stress_suite(void)
 	tcase_add_checked_fixture(threads, setup, fx_teardown);
 	tcase_set_timeout(threads, 120);
 	tcase_add_test(threads, test_stress_threads_alloc_free_get_put);
+	tcase_add_test(threads, test_stress_threads_exhaust_every_frame);
 	suite_add_tcase(suite, threads);
 	return suite;
 }

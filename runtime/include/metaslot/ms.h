@@ -21,8 +21,11 @@
  *   if (ms_alloc(&normal, &opts, &h) == MS_OK) { ... ms_free(&normal, h.pfn, 0); }
  *
  * Concurrency: every function may be called from any thread/CPU at any time,
- * except ms_init, ms_add_range (call before sharing the instance) and
- * ms_check (call while no other operation runs on the instance).
+ * except ms_init, ms_add_range, ms_set_cache_enabled (call before sharing the
+ * instance) and ms_check (call while no other operation runs on it).  Each
+ * instance has a ticket lock; each CPU's order-0 cache has its own lock,
+ * uncontended except when another CPU drains it before reporting MS_ENOMEM.
+ * Interrupt handlers may allocate only if the platform's irq_save masks them.
  *
  * Errors: caller mistakes return a negative enum ms_err value and change
  * nothing; ms_strerror() names it.  Internal corruption (a failed claim CAS,
@@ -52,10 +55,10 @@ struct meta_slot;
 
 /* Frames one per-CPU cache holds at most, and frames moved per refill/drain. */
 #ifndef MS_PCP_CAPACITY
-#define MS_PCP_CAPACITY 64
+#define MS_PCP_CAPACITY 256
 #endif
 #ifndef MS_PCP_BATCH
-#define MS_PCP_BATCH 16
+#define MS_PCP_BATCH 64
 #endif
 
 /* Usable ranges one instance can be given. */
@@ -180,7 +183,7 @@ struct ms_range {
 };
 
 struct ms_instance {
-	const struct ms_platform *platform;
+	struct ms_platform platform;  /* ms_init's copy of the hooks */
 	struct meta_slot *slots;      /* slots[pfn - base_pfn] */
 	uint64_t base_pfn;
 	uint64_t nr_frames;           /* span */
@@ -199,7 +202,7 @@ struct ms_instance {
 	uint64_t nr_locked_free_events;
 	unsigned nr_ranges;
 	struct ms_range ranges[MS_MAX_RANGES];
-	_Atomic uint32_t nr_poison_marks; /* > 0 once any frame was poisoned */
+	_Atomic uint32_t nr_poison_marks; /* 1 once ms_mark_poisoned ran: frees scan blocks */
 	struct ms_pcp pcp[MS_MAX_CPUS];
 };
 
@@ -238,7 +241,8 @@ const void *ms_metadata_of(const struct ms_instance *inst, uint64_t first_pfn,
 			   uint64_t nr_frames, size_t *nr_bytes);
 
 /* ---- set-up ---- */
-/* All span frames start reserved.  MS_EINVAL on NULL or misaligned slots. */
+/* All span frames start reserved; the hook table is copied.  MS_EINVAL on
+ * NULL arguments, a missing panic or memset hook, or misaligned slots. */
 int ms_init(struct ms_instance *inst, const struct ms_platform *platform,
 	    struct meta_slot *slots, uint64_t base_pfn, uint64_t nr_frames,
 	    const char *name, uint32_t numa_node);
@@ -260,11 +264,15 @@ int ms_get(struct ms_instance *inst, uint64_t pfn);
 int ms_put(struct ms_instance *inst, uint64_t pfn);
 /* Sets the frame's vtable (NULL = default).  MS_EINVAL if not 64-byte aligned. */
 int ms_set_vtable(struct ms_instance *inst, uint64_t pfn, const struct ms_vtable *vtable);
+/* Whether the frame is allocated and still in the handle's epoch.  A check
+ * racing with the frame's reallocation may see the old generation until the
+ * new claim publishes its own (a few stores later). */
 bool ms_handle_live(const struct ms_instance *inst, struct ms_handle handle);
 
 /* ---- poison and quarantine ---- */
 /* Marks a frame poisoned; a free or cached block containing it is quarantined
- * at once, an allocated one when it is freed. */
+ * at once, an allocated one when it is freed.  (A guard bit set by other
+ * means is honoured only when the frame is next handed out as a block head.) */
 int ms_mark_poisoned(struct ms_instance *inst, uint64_t pfn);
 /* Copies up to max_blocks quarantined blocks; *nr_blocks gets the total. */
 int ms_quarantine_list(struct ms_instance *inst, struct ms_block *out, size_t max_blocks,
