@@ -33,8 +33,13 @@ static void zero_block(struct ms_instance *inst, uint64_t pfn, unsigned order)
 		inst->platform.memset(virt, 0, (size_t)META_SLOT_PAGE_SIZE << order);
 }
 
+static bool frame_poisoned(struct ms_instance *inst, uint64_t pfn)
+{
+	return (meta_slot_guard_load(ms_slot(inst, pfn)) & META_SLOT_META_GUARD_POISONED) != 0;
+}
+
 /* One attempt on one instance; MS_NONE when empty (caches not drained). */
-__attribute__((always_inline)) static inline uint64_t take_block(struct ms_instance *inst, unsigned order, bool use_cache, unsigned cpu)
+static uint64_t take_block(struct ms_instance *inst, unsigned order, bool use_cache, unsigned cpu)
 {
 	for (;;) {
 		uint64_t pfn;
@@ -51,7 +56,7 @@ __attribute__((always_inline)) static inline uint64_t take_block(struct ms_insta
 		if (pfn == MS_NONE)
 			return MS_NONE;
 		/* A cached frame poisoned after ms_mark_poisoned scanned the caches. */
-		if (!(meta_slot_guard_load(ms_slot(inst, pfn)) & META_SLOT_META_GUARD_POISONED))
+		if (!frame_poisoned(inst, pfn))
 			return pfn;
 		unsigned long irq_state = ms_lock_irq(inst);
 		ms_quarantine_locked(inst, pfn, order);
@@ -67,6 +72,36 @@ static uint64_t ms_nr_cached(struct ms_instance *inst)
 	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++)
 		nr_cached += ms_counter_load32(&inst->pcp[cpu].nr_cached);
 	return nr_cached;
+}
+
+/*
+ * Everything but a successful pop from the cache, kept out of line so that
+ * the hot path stays short.  popped is what the cache's pop returned (a
+ * poisoned cached frame, or MS_NONE) or MS_NONE without the cache.  Returns
+ * a block as take_block does, after draining every cache when may_drain and
+ * nothing else is left.
+ */
+__attribute__((noinline)) static uint64_t take_block_slow(struct ms_instance *inst,
+							   unsigned order, bool use_cache,
+							   unsigned cpu, bool may_drain,
+							   uint64_t popped)
+{
+	uint64_t pfn = MS_NONE;
+
+	if (popped != MS_NONE) {
+		/* A cached frame poisoned after ms_mark_poisoned scanned the caches. */
+		unsigned long irq_state = ms_lock_irq(inst);
+		ms_quarantine_locked(inst, popped, order);
+		ms_unlock_irq(inst, irq_state);
+		pfn = take_block(inst, order, use_cache, cpu);
+	} else if (!use_cache) {
+		pfn = take_block(inst, order, use_cache, cpu);
+	}
+	if (pfn == MS_NONE && may_drain && ms_nr_cached(inst) != 0) {
+		ms_cache_drain_all(inst);
+		pfn = take_block(inst, order, use_cache, cpu);
+	}
+	return pfn;
 }
 
 static inline int alloc_one(struct ms_instance *inst, const struct ms_alloc_opts *opts,
@@ -92,11 +127,9 @@ static inline int alloc_one(struct ms_instance *inst, const struct ms_alloc_opts
 		owner_cpu = cpu;
 	}
 
-	uint64_t pfn = take_block(inst, order, use_cache, cpu);
-	if (pfn == MS_NONE && may_drain && ms_nr_cached(inst) != 0) {
-		ms_cache_drain_all(inst);
-		pfn = take_block(inst, order, use_cache, cpu);
-	}
+	uint64_t pfn = use_cache ? ms_pcp_pop(inst, cpu) : MS_NONE;
+	if (pfn == MS_NONE || frame_poisoned(inst, pfn))
+		pfn = take_block_slow(inst, order, use_cache, cpu, may_drain, pfn);
 	if (pfn == MS_NONE)
 		return MS_ENOMEM;
 
@@ -145,9 +178,9 @@ void ms_free_released(struct ms_instance *inst, uint64_t pfn, unsigned order, bo
 		ms_pcp_push(inst, ms_current_cpu(inst), pfn);
 		return;
 	}
-	uint64_t buddy = pfn ^ ms_order_frames(order);
-	if (ms_pfn_in_span(inst, buddy)) /* shorten the locked section by a miss */
-		__builtin_prefetch(ms_slot(inst, buddy));
+	/* Shortens the locked section by the misses of the coalescing walk. */
+	ms_buddy_prefetch_buddies(inst, pfn, order);
+	ms_buddy_prefetch_links(inst, pfn, order);
 	unsigned long irq_state = ms_lock_irq(inst);
 	ms_buddy_free_locked(inst, pfn, order);
 	inst->nr_locked_free_events++;
@@ -177,6 +210,10 @@ int ms_free(struct ms_instance *inst, uint64_t pfn, unsigned order)
 	if (pfn & (ms_order_frames(order) - 1))
 		return MS_EALIGN;
 
+	/* A block bound for the buddy lists: its buddies' misses overlap the
+	 * miss on its own slot, which the refcount CAS below waits for. */
+	if (order != 0 || !inst->cache_enabled)
+		ms_buddy_prefetch_buddies(inst, pfn, order);
 	struct meta_slot *slot = ms_slot(inst, pfn);
 	uint32_t refs = meta_slot_refcount_load(slot);
 	do { /* the CAS fails when racing another free, get or put */

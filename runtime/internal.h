@@ -81,6 +81,43 @@ void ms_buddy_free_locked(struct ms_instance *inst, uint64_t pfn, unsigned order
  * a free block.  *order gets the block's order. */
 uint64_t ms_buddy_isolate_locked(struct ms_instance *inst, uint64_t pfn, unsigned *order);
 
+/*
+ * Hints for a coming ms_buddy_free_locked(pfn, order), issued before the
+ * lock is taken: a free touches the buddy at each order it merges through
+ * and the list neighbours of each buddy it unlinks, cold and scattered
+ * lines.  The buddies of the first MS_PREFETCH_ORDERS orders are
+ * independent addresses, so their misses overlap; the first buddy's
+ * neighbours are read from its links (an unlocked read of values that are
+ * only hints, never trusted).  Example: pfn 0x1234 at order 2 prefetches
+ * 0x1230 (order 2), 0x1238 (order 3), 0x1220 (order 4), then the slots
+ * named by 0x1230's free_link.
+ */
+#define MS_PREFETCH_ORDERS 3
+static inline void ms_prefetch_slot(const struct ms_instance *inst, uint64_t pfn)
+{
+	if (ms_pfn_in_span(inst, pfn))
+		__builtin_prefetch(ms_slot(inst, pfn), 1);
+}
+
+static inline void ms_buddy_prefetch_buddies(const struct ms_instance *inst, uint64_t pfn,
+					     unsigned order)
+{
+	for (unsigned k = order; k < order + MS_PREFETCH_ORDERS && k < MS_MAX_ORDER; k++)
+		ms_prefetch_slot(inst, (pfn & ~(ms_order_frames(k) - 1)) ^ ms_order_frames(k));
+}
+
+static inline void ms_buddy_prefetch_links(const struct ms_instance *inst, uint64_t pfn,
+					   unsigned order)
+{
+	uint64_t buddy = pfn ^ ms_order_frames(order);
+
+	if (order >= MS_MAX_ORDER || !ms_pfn_in_span(inst, buddy))
+		return;
+	const struct meta_slot *slot = ms_slot(inst, buddy);
+	ms_prefetch_slot(inst, meta_slot_free_link_next_load(slot));
+	ms_prefetch_slot(inst, meta_slot_free_link_prev_load(slot));
+}
+
 /* poison.c: caller holds inst->lock; the block is off every list. */
 void ms_quarantine_locked(struct ms_instance *inst, uint64_t pfn, unsigned order);
 /* Whether any frame of the block has guard POISONED: one relaxed load while

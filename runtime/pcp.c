@@ -62,32 +62,18 @@ uint32_t ms_pcp_refill_locked(struct ms_instance *inst, struct ms_pcp *pcp)
 }
 
 /*
- * Frees of cached frames touch each frame's buddy and, when the buddy is
+ * Frees of cached frames touch each frame's buddies and, when a buddy is
  * free, its list neighbours: cold, scattered slots.  Prefetching them all
  * before taking the instance lock overlaps those misses instead of paying
- * them one by one inside the locked section.  (Hints only: the values read
- * here are not trusted.)
+ * them one by one inside the locked section (see ms_buddy_prefetch_buddies).
  */
 static void prefetch_buddies(const struct ms_instance *inst, const uint64_t *pfns,
 			     uint32_t nr_pfns)
 {
-	for (uint32_t i = 0; i < nr_pfns; i++) {
-		uint64_t buddy = pfns[i] ^ 1;
-		if (ms_pfn_in_span(inst, buddy))
-			__builtin_prefetch(ms_slot(inst, buddy));
-	}
-	for (uint32_t i = 0; i < nr_pfns; i++) {
-		uint64_t buddy = pfns[i] ^ 1;
-		if (!ms_pfn_in_span(inst, buddy))
-			continue;
-		struct meta_slot *slot = ms_slot(inst, buddy);
-		uint64_t next = meta_slot_free_link_next_load(slot);
-		uint64_t prev = meta_slot_free_link_prev_load(slot);
-		if (next != MS_NONE && ms_pfn_in_span(inst, next))
-			__builtin_prefetch(ms_slot(inst, next));
-		if (prev != MS_NONE && ms_pfn_in_span(inst, prev))
-			__builtin_prefetch(ms_slot(inst, prev));
-	}
+	for (uint32_t i = 0; i < nr_pfns; i++)
+		ms_buddy_prefetch_buddies(inst, pfns[i], 0);
+	for (uint32_t i = 0; i < nr_pfns; i++)
+		ms_buddy_prefetch_links(inst, pfns[i], 0);
 }
 
 /* Moves the nr_drain oldest (bottom) frames to the buddy lists. */

@@ -62,16 +62,24 @@ static inline void ms_lock_release(struct ms_lock *lock)
  * Per-CPU cache lock: test-and-test-and-set.  Only the owning CPU takes it on
  * the hot path, so it is uncontended and costs one exchange; other CPUs take
  * it to drain the cache before out-of-memory (Linux protects its per-CPU
- * lists with a spinlock for the same reason).
+ * lists with a spinlock for the same reason).  The contended case is out of
+ * line, so that the hot path keeps one exchange and no spin loop.
  */
-static inline void ms_pcp_lock(struct ms_pcp *pcp, const struct ms_platform *platform)
+__attribute__((noinline, unused)) static void
+ms_pcp_lock_contended(struct ms_pcp *pcp, const struct ms_platform *platform)
 {
 	unsigned nr_spins = 0;
 
-	while (atomic_exchange_explicit(&pcp->busy, 1, memory_order_acquire) != 0) {
+	do {
 		while (atomic_load_explicit(&pcp->busy, memory_order_relaxed) != 0)
 			ms_spin_wait(platform, &nr_spins);
-	}
+	} while (atomic_exchange_explicit(&pcp->busy, 1, memory_order_acquire) != 0);
+}
+
+static inline void ms_pcp_lock(struct ms_pcp *pcp, const struct ms_platform *platform)
+{
+	if (atomic_exchange_explicit(&pcp->busy, 1, memory_order_acquire) != 0)
+		ms_pcp_lock_contended(pcp, platform);
 }
 
 static inline void ms_pcp_unlock(struct ms_pcp *pcp)

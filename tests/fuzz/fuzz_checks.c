@@ -5,6 +5,7 @@
  * sweep (free everything, then every free frame must be handed out exactly
  * once: nothing lost, nothing twice).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,6 +172,20 @@ static void check_dump(uint8_t buf_bytes)
 
 	if (full_len < 0 || (size_t)full_len != strlen(full))
 		fz_fail("ms_dump: %d", full_len);
+	/* The totals line says what the model says. */
+	const char *totals = strstr(full, "\nframes ");
+	unsigned long long nr_frames, nr_free, nr_cached, nr_allocated, nr_reserved, nr_quarantined;
+	if (totals == NULL ||
+	    sscanf(totals,
+		   "\nframes %llu free %llu cached %llu allocated %llu reserved %llu "
+		   "quarantined %llu",
+		   &nr_frames, &nr_free, &nr_cached, &nr_allocated, &nr_reserved,
+		   &nr_quarantined) != 6 ||
+	    nr_frames != fz.model.nr_frames || nr_free != fz.model.nr_free ||
+	    nr_allocated != fz.model.nr_allocated ||
+	    nr_reserved != fz.model.nr_frames - fz.model.nr_usable ||
+	    nr_quarantined != fz.model.nr_quarantined)
+		fz_fail("ms_dump totals disagree with the model: %s", full);
 	size_t nr_bytes = buf_bytes;
 	char *buf = nr_bytes != 0 ? malloc(nr_bytes) : NULL;
 	int len = ms_dump(&fz.inst, buf, nr_bytes);

@@ -7,11 +7,21 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "helpers.h"
+
+/* No false sharing between CPUs: the instance lock has a cache line of its
+ * own, apart from the read-mostly fields and the state it protects, and each
+ * per-CPU cache starts a line. */
+_Static_assert(offsetof(struct ms_instance, lock) % 64 == 0, "instance lock starts a cache line");
+_Static_assert(offsetof(struct ms_instance, free_head) - offsetof(struct ms_instance, lock) >= 64,
+	       "instance lock shares its cache line with protected state");
+_Static_assert(offsetof(struct ms_instance, pcp) % 64 == 0 && sizeof(struct ms_pcp) % 64 == 0,
+	       "per-CPU caches share cache lines");
 
 #define BASE 0x3
 #define FRAMES 0x4000

@@ -190,8 +190,14 @@ struct ms_instance {
 	const char *name;
 	uint32_t numa_node;
 	bool cache_enabled;
-	struct ms_lock lock;          /* protects everything below up to pcp */
-	uint64_t free_head[MS_NR_ORDERS];
+	_Atomic uint32_t nr_poison_marks; /* 1 once ms_mark_poisoned ran: frees scan blocks */
+	/* The fields above are read on every call and written only by ms_init,
+	 * ms_set_cache_enabled and (once) ms_mark_poisoned.  The lock has a
+	 * cache line of its own, and the state it protects starts another:
+	 * waiters spinning on the lock never steal the read-mostly line or the
+	 * lines the holder is writing. */
+	_Alignas(64) struct ms_lock lock; /* protects everything below up to pcp */
+	_Alignas(64) uint64_t free_head[MS_NR_ORDERS];
 	uint64_t nr_free_blocks[MS_NR_ORDERS];
 	uint64_t nr_free_frames;      /* on buddy lists */
 	uint64_t quarantine_head;
@@ -202,7 +208,6 @@ struct ms_instance {
 	uint64_t nr_locked_free_events;
 	unsigned nr_ranges;
 	struct ms_range ranges[MS_MAX_RANGES];
-	_Atomic uint32_t nr_poison_marks; /* 1 once ms_mark_poisoned ran: frees scan blocks */
 	struct ms_pcp pcp[MS_MAX_CPUS];
 };
 
