@@ -58,7 +58,7 @@ RUNTIME_$(1)_TEST_OBJS := $$(patsubst %.c,$$(RUNTIME_$(1)_DIR)/%.o,$$(RUNTIME_TE
 RUNTIME_$(1)_LIB := $$(RUNTIME_$(1)_DIR)/libmetaslot.a
 RUNTIME_$(1)_RUNNER := $$(RUNTIME_$(1)_DIR)/check_runtime
 
-$$(RUNTIME_$(1)_DIR)/%.o: %.c $$(RUNTIME_GEN_DEP)
+$$(RUNTIME_$(1)_DIR)/%.o: %.c | $$(RUNTIME_GEN_DEP)
 	@mkdir -p $$(@D)
 	$(2) $$(RUNTIME_CFLAGS) $(3) $$(RUNTIME_CPPFLAGS) $$(RUNTIME_CHECK_CFLAGS) -c $$< -o $$@
 
