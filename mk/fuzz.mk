@@ -1,4 +1,5 @@
-# Allocator fuzzing (tests/fuzz/) and fault injection (tests/runtime/check_faults.c).
+# Allocator fuzzing (tests/fuzz/).  The fault-injection suite
+# (tests/runtime/check_faults.c) runs in the runtime's Check runner.
 # Included by the top-level Makefile, which defines CC, BUILD, GEN, WARN and CSTD.
 #
 #   make test-fuzz    the libFuzzer target for FUZZ_TEST_SECONDS (default 60)
@@ -9,7 +10,6 @@
 #                     4-frame per-CPU caches, 2 CPUs, 3 ranges): full caches,
 #                     the order cap and the range limit on every input
 #   make fuzz-merge   minimises the new inputs into the seed corpus
-#   make test-faults  the fault-injection Check suite (part of `make test`)
 #
 # A failing input is written to build/fuzz/artifacts/; replay it with
 #   FUZZ_TRACE=1 build/fuzz/fuzz_alloc build/fuzz/artifacts/crash-...
@@ -102,37 +102,3 @@ fuzz-merge: $(FUZZ_BIN)
 	$(FUZZ_BIN) -merge=1 $(FUZZ_SEEDS) $(FUZZ_WORK)
 
 -include $(FUZZ_OBJS:.o=.d) $(FUZZ_SMALL_OBJS:.o=.d)
-
-# ---- fault injection: its own Check runner ---------------------------------
-
-FUZZ_FAULTS_BIN := $(FUZZ_OUT)/check_faults
-FUZZ_FAULTS_SRCS := tests/runtime/check_faults.c tests/runtime/helpers.c \
-                    tests/fuzz/faults/faults_runner.c $(FUZZ_RT_SRCS)
-FUZZ_FAULTS_OBJS := $(patsubst %.c,$(FUZZ_OUT)/faults/%.o,$(FUZZ_FAULTS_SRCS))
-FUZZ_CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
-
-FUZZ_FAULTS_CFLAGS := $(CSTD)
-FUZZ_FAULTS_CFLAGS += -D_POSIX_C_SOURCE=200809L
-FUZZ_FAULTS_CFLAGS += $(WARN)
-FUZZ_FAULTS_CFLAGS += -g -O1
-FUZZ_FAULTS_CFLAGS += -fsanitize=address,undefined
-FUZZ_FAULTS_CFLAGS += -fno-sanitize-recover=all
-FUZZ_FAULTS_CFLAGS += -MMD -MP
-FUZZ_FAULTS_CPPFLAGS := -Iruntime/include -I$(GEN) -Itests/runtime \
-                        $(shell pkg-config --cflags check 2>/dev/null)
-
-$(FUZZ_OUT)/faults/%.o: %.c $(GEN)/.stamp
-	@$(if $(FUZZ_CHECK_LIBS),,echo "check not found: apt-get install --no-install-recommends check pkg-config" >&2; exit 1)
-	@mkdir -p $(@D)
-	$(CC) $(FUZZ_FAULTS_CFLAGS) $(FUZZ_FAULTS_CPPFLAGS) -c $< -o $@
-
-$(FUZZ_FAULTS_BIN): $(FUZZ_FAULTS_OBJS)
-	$(CC) -fsanitize=address,undefined $^ $(FUZZ_CHECK_LIBS) -o $@
-
-TESTS += test-faults
-
-.PHONY: test-faults
-test-faults: $(FUZZ_FAULTS_BIN)
-	CK_TIMEOUT_MULTIPLIER=4 $(FUZZ_FAULTS_BIN)
-
--include $(FUZZ_FAULTS_OBJS:.o=.d)

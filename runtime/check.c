@@ -139,6 +139,22 @@ static bool in_a_range(const struct ms_instance *inst, uint64_t pfn)
 	return false;
 }
 
+/* Whether pfn is cached before index `index` of cpu's cache (any earlier cache
+ * included): a frame cached twice hides another one that is lost. */
+static bool cached_earlier(struct ms_instance *inst, unsigned cpu, uint32_t index, uint64_t pfn)
+{
+	for (unsigned other = 0; other <= cpu; other++) {
+		struct ms_pcp *pcp = &inst->pcp[other];
+		uint32_t end = other == cpu ? index : ms_counter_load32(&pcp->nr_cached);
+
+		for (uint32_t i = 0; i < end; i++) {
+			if (pcp->pfns[i] == pfn)
+				return true;
+		}
+	}
+	return false;
+}
+
 static int check_caches(struct ms_instance *inst, uint64_t *nr_cached, struct ms_text *text)
 {
 	*nr_cached = 0;
@@ -157,6 +173,8 @@ static int check_caches(struct ms_instance *inst, uint64_t *nr_cached, struct ms
 			    meta_slot_refcount_load(slot) != MS_UNUSED)
 				return fail(text, "cache: cached frame not in cached state", pfn,
 					    meta_slot_flags_load(slot));
+			if (cached_earlier(inst, cpu, i, pfn))
+				return fail(text, "cache: frame cached twice", pfn, cpu);
 		}
 		*nr_cached += count;
 	}

@@ -28,6 +28,11 @@ static inline void ms_list_unlink(struct ms_instance *inst, uint64_t *head, uint
 	uint64_t next = meta_slot_free_link_next_load(slot);
 	uint64_t prev = meta_slot_free_link_prev_load(slot);
 
+	/* A corrupted link must stop here, not redirect the stores below. */
+	MS_ASSERT(inst, next == MS_NONE || ms_pfn_in_span(inst, next),
+		  "free list: next link outside the span", pfn, next);
+	MS_ASSERT(inst, prev == MS_NONE || ms_pfn_in_span(inst, prev),
+		  "free list: prev link outside the span", pfn, prev);
 	if (prev != MS_NONE) {
 		meta_slot_free_link_next_store(ms_slot(inst, prev), next);
 	} else {

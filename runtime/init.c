@@ -118,7 +118,14 @@ int ms_add_range(struct ms_instance *inst, uint64_t start_pfn, uint64_t nr_frame
 		for (uint64_t pfn = start_pfn; pfn < end_pfn;) {
 			unsigned order = carve_order(pfn, end_pfn);
 
-			ms_buddy_free_locked(inst, pfn, order);
+			/* A frame poisoned while reserved never reaches a free
+			 * list: the block shrinks around it, it is quarantined alone. */
+			while (order > 0 && ms_block_poisoned(inst, pfn, order))
+				order--;
+			if (ms_block_poisoned(inst, pfn, order))
+				ms_quarantine_locked(inst, pfn, order);
+			else
+				ms_buddy_free_locked(inst, pfn, order);
 			pfn += ms_order_frames(order);
 		}
 	}

@@ -71,13 +71,6 @@ struct fz_state {
 	unsigned cpu;
 	unsigned irq_depth;
 	bool trace;
-	/*
-	 * Known defect: a frame poisoned while reserved is freed like any other
-	 * when its range is added later, and handed out.  Until it is fixed the
-	 * target adds no range after a poisoning unless the environment sets
-	 * FUZZ_POISON_BEFORE_ADD.
-	 */
-	bool poison_before_add;
 	/* Handles handed out (ring), and pfns freed (ring) for double frees. */
 	struct ms_handle handles[FZ_NR_HANDLES];
 	unsigned nr_handles;

@@ -8,7 +8,6 @@
  *
  * Replay one input with the operations printed:
  *   FUZZ_TRACE=1 build/fuzz/fuzz_alloc path/to/input
- * FUZZ_POISON_BEFORE_ADD=1 also fuzzes a known defect (see fuzz.h).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -137,7 +136,6 @@ static void setup(struct fz_input *in)
 		slots = storage(ms_metadata_bytes(FM_MAX_FRAMES + 1));
 		backing = storage((size_t)FZ_MAX_BACKED_FRAMES * META_SLOT_PAGE_SIZE);
 		fz.trace = getenv("FUZZ_TRACE") != NULL;
-		fz.poison_before_add = getenv("FUZZ_POISON_BEFORE_ADD") != NULL;
 	}
 	fz.slots = slots;
 	fz.backing = backed ? backing : NULL;

@@ -176,15 +176,6 @@ void fz_op_alloc_zones(struct fz_input *in)
 	fz_after_alloc(&opts, &handle);
 }
 
-static bool any_poisoned(void)
-{
-	for (uint64_t i = 0; i < fz.model.nr_frames; i++) {
-		if (fz.model.frames[i].poisoned)
-			return true;
-	}
-	return false;
-}
-
 /* NULL instances and arguments: refused with MS_EINVAL, nothing changes. */
 void fz_op_misuse(struct fz_input *in)
 {
@@ -222,8 +213,6 @@ void fz_op_misuse(struct fz_input *in)
 			  ms_quarantine_list(&fz.inst, NULL, 3, &nr_blocks), FM_BIT(MS_EINVAL));
 		break;
 	default:
-		if (!fz.poison_before_add && fz.model.nr_ranges == 0 && any_poisoned())
-			break;
 		fz_trace("add_range (late) full span");
 		fz_expect("ms_add_range(late, overlapping)",
 			  ms_add_range(&fz.inst, fz.model.base_pfn, fz.model.nr_frames),

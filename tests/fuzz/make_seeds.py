@@ -96,7 +96,8 @@ SEEDS = {
     # report "walk: block misaligned or beyond its range".
     "adjacent-ranges": header(0, 8, ((0, 2), (2, 2), (4, 4))) + op("CHECK", 40)
     + alloc(3) + op("FREE_LIVE", 0) + op("DRAIN_ALL"),
-    # A frame poisoned while reserved, then its range added (FZ_POISON_BEFORE_ADD).
+    # Regression: a frame poisoned while reserved reached the free lists when
+    # its range was added, and was handed out.
     "poison-before-add": header(0, 4, ((0, 0),)) + op("POISON", *pfn_arg(2))
     + op("MISUSE", 7) + alloc(2) + small(0) * 4,
     "page-table-nozero": header(2, 16, (), BACKED) + alloc(0, NOZERO, 2) + op("FREE_LIVE", 0)

@@ -15,8 +15,6 @@
 
 #include "helpers.h"
 
-Suite *faults_suite(void);
-
 #define BASE 0x1000
 #define FRAMES 64
 
@@ -124,6 +122,16 @@ START_TEST(test_faults_link_outside_span_is_detected)
 {
 	meta_slot_free_link_next_store(fx_slot(&fx_inst, BASE), BASE + 0x100000);
 	assert_check_fails("list: link outside the span");
+}
+END_TEST
+
+/* Regression: unlinking followed the link and wrote past the metadata array. */
+START_TEST(test_faults_link_outside_span_panics)
+{
+	meta_slot_free_link_next_store(fx_slot(&fx_inst, BASE), BASE + 0x100000);
+	expect_panic(alloc_pfn(0, 0), "free list: next link outside the span");
+	ck_assert_uint_eq(panic_pfn, BASE);
+	ck_assert_uint_eq(panic_value, BASE + 0x100000);
 }
 END_TEST
 
@@ -236,6 +244,15 @@ START_TEST(test_faults_cached_twice_claim_panics)
 }
 END_TEST
 
+/* Regression: a frame cached twice hid the frame it overwrote, which was lost
+ * without ms_check noticing. */
+START_TEST(test_faults_cached_twice_is_detected)
+{
+	pcp0->pfns[nr_cached - 2] = pcp0->pfns[nr_cached - 1];
+	assert_check_fails("cache: frame cached twice");
+}
+END_TEST
+
 /* Every frame that can still be allocated, once; none may be `poisoned`.
  * nr_allocated frames were allocated before. */
 static void drain_allocator(uint64_t poisoned, uint64_t nr_allocated)
@@ -298,17 +315,41 @@ START_TEST(test_faults_cached_frame_poisoned_behind_the_cache)
 }
 END_TEST
 
+/* A span whose range is not added yet (the test adds it). */
+static void setup_reserved(void)
+{
+	fx_setup(BASE, FRAMES);
+	fault_platform = *ms_hosted_platform();
+	fault_platform.panic = record_panic;
+	ck_assert_int_eq(ms_init(&fx_inst, &fault_platform, fx_slots, BASE, FRAMES, "Faults", 0),
+			 MS_OK);
+}
+
+/* Regression: a frame poisoned while reserved went to the free lists when
+ * its range was added, and was handed out. */
+START_TEST(test_faults_poisoned_before_add)
+{
+	ck_assert_int_eq(ms_mark_poisoned(&fx_inst, BASE + 2), MS_OK);
+	ck_assert_int_eq(ms_add_range(&fx_inst, BASE, FRAMES), MS_OK);
+	assert_quarantined(BASE + 2);
+	fx_assert_consistent(&fx_inst);
+	drain_allocator(BASE + 2, 0);
+}
+END_TEST
+
 Suite *faults_suite(void)
 {
 	Suite *suite = suite_create("faults");
 	TCase *lists = tcase_create("lists");
 	TCase *cache = tcase_create("cache");
+	TCase *reserved = tcase_create("reserved");
 
 	tcase_add_checked_fixture(lists, setup_lists, fx_teardown);
 	tcase_add_test(lists, test_faults_truncated_list_is_detected);
 	tcase_add_test(lists, test_faults_link_to_allocated_block_panics);
 	tcase_add_test(lists, test_faults_list_cycle_is_detected);
 	tcase_add_test(lists, test_faults_link_outside_span_is_detected);
+	tcase_add_test(lists, test_faults_link_outside_span_panics);
 	tcase_add_test(lists, test_faults_free_order_changed);
 	tcase_add_test(lists, test_faults_free_refcount_changed);
 	tcase_add_test(lists, test_faults_free_flag_cleared);
@@ -321,8 +362,13 @@ Suite *faults_suite(void)
 	tcase_add_test(cache, test_faults_cached_refcount_changed);
 	tcase_add_test(cache, test_faults_cached_frame_marked_allocated);
 	tcase_add_test(cache, test_faults_cached_twice_claim_panics);
+	tcase_add_test(cache, test_faults_cached_twice_is_detected);
 	tcase_add_test(cache, test_faults_cached_frame_poisoned);
 	tcase_add_test(cache, test_faults_cached_frame_poisoned_behind_the_cache);
 	suite_add_tcase(suite, cache);
+
+	tcase_add_checked_fixture(reserved, setup_reserved, fx_teardown);
+	tcase_add_test(reserved, test_faults_poisoned_before_add);
+	suite_add_tcase(suite, reserved);
 	return suite;
 }
