@@ -54,7 +54,7 @@ $(FUZZ_OUT)/runtime/check.o $(FUZZ_OUT)/small/runtime/check.o: FUZZ_COV += -fno-
 
 FUZZ_HAVE_CC := $(shell command -v $(FUZZ_CC) 2>/dev/null)
 
-$(FUZZ_OUT)/%.o: %.c $(GEN)/.stamp
+$(FUZZ_OUT)/%.o: %.c | $(GEN)/.stamp
 	@$(if $(FUZZ_HAVE_CC),,echo "$(FUZZ_CC) not found: apt-get install --no-install-recommends clang libclang-rt-14-dev" >&2; exit 1)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_COV) $(FUZZ_CPPFLAGS) -c $< -o $@
@@ -84,7 +84,7 @@ FUZZ_SMALL_DEFINES := -DMS_MAX_ORDER=3 -DMS_PCP_CAPACITY=4 -DMS_PCP_BATCH=2 -DMS
                       -DMS_MAX_RANGES=3
 FUZZ_SMALL_OBJS := $(patsubst %.c,$(FUZZ_SMALL_OUT)/%.o,$(FUZZ_SRCS) $(FUZZ_RT_SRCS))
 
-$(FUZZ_SMALL_OUT)/%.o: %.c $(GEN)/.stamp
+$(FUZZ_SMALL_OUT)/%.o: %.c | $(GEN)/.stamp
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SMALL_DEFINES) $(FUZZ_COV) $(FUZZ_CPPFLAGS) -c $< -o $@
 
