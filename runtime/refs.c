@@ -17,17 +17,30 @@ static int ref_check(const struct ms_instance *inst, uint64_t pfn)
 	return MS_OK;
 }
 
-int ms_get(struct ms_instance *inst, uint64_t pfn)
+/* The slot of a frame that holds references and their count, or why get and
+ * put refuse the frame (it is free, cached, reserved or being released). */
+static int referenced_slot(struct ms_instance *inst, uint64_t pfn, struct meta_slot **slot,
+			   uint32_t *refs)
 {
 	int err = ref_check(inst, pfn);
 	if (err != MS_OK)
 		return err;
-	struct meta_slot *slot = ms_slot(inst, pfn);
-	uint32_t refs = meta_slot_refcount_load(slot);
-	if (refs == MS_UNUSED)
+	*slot = ms_slot(inst, pfn);
+	*refs = meta_slot_refcount_load(*slot);
+	if (*refs == MS_UNUSED)
 		return MS_EDOUBLEFREE;
-	if (refs == 0)
+	if (*refs == 0)
 		return MS_EREFZERO;
+	return MS_OK;
+}
+
+int ms_get(struct ms_instance *inst, uint64_t pfn)
+{
+	struct meta_slot *slot;
+	uint32_t refs;
+	int err = referenced_slot(inst, pfn, &slot, &refs);
+	if (err != MS_OK)
+		return err;
 	if (refs == MS_UNUSED - 1)
 		return MS_EOVERFLOW;
 	/* The caller holds a reference, so the count cannot reach 0 meanwhile. */
@@ -45,15 +58,11 @@ static const struct ms_vtable *vtable_of(uint64_t value)
 
 int ms_put(struct ms_instance *inst, uint64_t pfn)
 {
-	int err = ref_check(inst, pfn);
+	struct meta_slot *slot;
+	uint32_t refs;
+	int err = referenced_slot(inst, pfn, &slot, &refs);
 	if (err != MS_OK)
 		return err;
-	struct meta_slot *slot = ms_slot(inst, pfn);
-	uint32_t refs = meta_slot_refcount_load(slot);
-	if (refs == MS_UNUSED)
-		return MS_EDOUBLEFREE;
-	if (refs == 0)
-		return MS_EREFZERO;
 
 	uint32_t old = meta_slot_refcount_fetch_sub(slot, 1);
 	MS_ASSERT(inst, old != 0 && old != MS_UNUSED, "put: refcount underflow", pfn, old);
