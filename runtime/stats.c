@@ -82,18 +82,18 @@ int ms_dump(struct ms_instance *inst, char *buf, size_t buf_bytes)
 		ms_text_str(&text, " ");
 		ms_text_u64(&text, stats.nr_free_blocks[order], 6);
 	}
-	ms_text_str(&text, "\nframes ");
-	ms_text_u64(&text, stats.nr_frames, 0);
-	ms_text_str(&text, " free ");
-	ms_text_u64(&text, stats.nr_free, 0);
-	ms_text_str(&text, " cached ");
-	ms_text_u64(&text, stats.nr_cached, 0);
-	ms_text_str(&text, " allocated ");
-	ms_text_u64(&text, stats.nr_allocated, 0);
-	ms_text_str(&text, " reserved ");
-	ms_text_u64(&text, stats.nr_reserved, 0);
-	ms_text_str(&text, " quarantined ");
-	ms_text_u64(&text, stats.nr_quarantined, 0);
+	const struct {
+		const char *label;
+		uint64_t nr_frames;
+	} totals[] = {
+		{"\nframes ", stats.nr_frames},       {" free ", stats.nr_free},
+		{" cached ", stats.nr_cached},         {" allocated ", stats.nr_allocated},
+		{" reserved ", stats.nr_reserved},     {" quarantined ", stats.nr_quarantined},
+	};
+	for (size_t i = 0; i < sizeof(totals) / sizeof(totals[0]); i++) {
+		ms_text_str(&text, totals[i].label);
+		ms_text_u64(&text, totals[i].nr_frames, 0);
+	}
 	ms_text_str(&text, "\n");
 	return text.overflow ? MS_ENOSPC : (int)text.len;
 }

@@ -5,7 +5,7 @@ import os
 from typing import Any
 
 from . import names
-from .layout import C_SCALARS, Layout, Member, TargetLayout
+from .layout import C_SCALARS, Layout, Member, TargetLayout, group_targets
 from .members import SCALAR_BYTES
 from .model import Field, Schema
 
@@ -104,18 +104,10 @@ def _member_macros(schema: Schema, tl: TargetLayout) -> dict[str, Any]:
 
 def _groups(layout: Layout) -> list[dict[str, Any]]:
     """Targets with identical layouts share one block of macros."""
-    groups: list[dict[str, Any]] = []
-    for tl in layout.targets:
-        view = _member_macros(layout.schema, tl)
-        for group in groups:
-            if group["view"] == view:
-                group["targets"].append(tl.target)
-                break
-        else:
-            groups.append({"view": view, "targets": [tl.target]})
-    for group in groups:
-        group["cond"] = " || ".join(f"defined({TARGET_MACROS[t]})" for t in group["targets"])
-    return groups
+    groups = group_targets(layout, lambda tl: _member_macros(layout.schema, tl))
+    return [{"view": view, "targets": targets,
+             "cond": " || ".join(f"defined({TARGET_MACROS[t]})" for t in targets)}
+            for view, targets in groups]
 
 
 def _asserts(layout: Layout) -> list[dict[str, Any]]:

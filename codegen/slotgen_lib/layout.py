@@ -10,6 +10,7 @@ member that lands differently on two targets.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, TypeVar
 
 from .errors import Collector, Loc
 from .members import SCALAR_BYTES
@@ -68,6 +69,25 @@ class Layout:
     def same_everywhere(self) -> bool:
         first = _shape(self.targets[0])
         return all(_shape(t) == first for t in self.targets[1:])
+
+
+View = TypeVar("View")
+
+
+def group_targets(layout: Layout,
+                  view_of: Callable[[TargetLayout], View]) -> list[tuple[View, list[str]]]:
+    """One (view, targets) pair per distinct view, in target order: targets whose
+    rendered views are equal share one block of generated code."""
+    groups: list[tuple[View, list[str]]] = []
+    for tl in layout.targets:
+        view = view_of(tl)
+        for seen, targets in groups:
+            if seen == view:
+                targets.append(tl.target)
+                break
+        else:
+            groups.append((view, [tl.target]))
+    return groups
 
 
 def _shape(layout: TargetLayout) -> tuple:

@@ -103,22 +103,14 @@ class Reader:
         return True
 
 
+# What a YAML value is called in messages; bool before int, as bool is an int.
+_KINDS = ((bool, "a boolean"), (int, "an integer"), (float, "a number with a fraction"),
+          (str, "a string"), (list, "a list"), (dict, "a mapping"), (type(None), "empty"))
+
+
 def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number with a fraction"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    if value is None:
-        return "empty"
-    return type(value).__name__
+    return next((name for kind, name in _KINDS if isinstance(value, kind)),
+                type(value).__name__)
 
 
 def _article(kind: type) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import cview, names
 from . import render as rendering
-from .layout import Layout, Member, TargetLayout
+from .layout import Layout, Member, TargetLayout, group_targets
 from .model import Field, Schema
 
 RUST_ARCH = {"x86_64": "x86_64", "i386": "x86", "aarch64": "aarch64"}
@@ -135,19 +135,13 @@ def _target_block(schema: Schema, tl: TargetLayout,
 
 def _groups(layout: Layout, aggregates: list) -> list[dict[str, Any]]:
     """Targets whose layouts are identical share one cfg'd module of constants and asserts."""
-    groups: list[dict[str, Any]] = []
-    for tl in layout.targets:
-        block = _target_block(layout.schema, tl, aggregates)
-        for group in groups:
-            if group["block"] == block:
-                group["targets"].append(tl.target)
-                break
-        else:
-            groups.append({"block": block, "targets": [tl.target]})
-    for group in groups:
-        archs = [f'target_arch = "{RUST_ARCH[t]}"' for t in group["targets"]]
-        group["cfg"] = archs[0] if len(archs) == 1 else f"any({', '.join(archs)})"
-        group["module"] = "layout_" + "_".join(group["targets"])
+    groups = []
+    for block, targets in group_targets(
+            layout, lambda tl: _target_block(layout.schema, tl, aggregates)):
+        archs = [f'target_arch = "{RUST_ARCH[t]}"' for t in targets]
+        groups.append({"block": block, "targets": targets,
+                       "cfg": archs[0] if len(archs) == 1 else f"any({', '.join(archs)})",
+                       "module": "layout_" + "_".join(targets)})
     return groups
 
 
