@@ -1,6 +1,13 @@
 /*
  * Allocation and free: option checks, the per-CPU or locked path, zeroing,
  * the claim, and the fallback across zones.
+ *
+ * The hot path is an order-0 request served by the CPU's cache and the free
+ * of an order-0 frame back into it: the argument checks, one pop or push
+ * under the cache's lock, the claim or release CAS and plain stores of the
+ * epoch.  Everything else (refill and drain, guard bits to clear, poisoned
+ * frames, the locked path, out-of-memory) is out of line, so that the fast
+ * path keeps few live registers and no call under the cache lock.
  */
 #include "pcp.h"
 #include "slot.h"
@@ -9,7 +16,8 @@
 #define MS_RESERVED_FLAGS \
 	(META_SLOT_FRAME_FLAGS_ALLOCATED | META_SLOT_FRAME_FLAGS_FREE | META_SLOT_FRAME_FLAGS_POISONED)
 
-static int stamp_of(const struct ms_alloc_opts *opts, uint32_t *stamp_flags)
+/* Checks the options; *stamp_flags gets the frame_flags the block is stamped with. */
+static inline int check_opts(const struct ms_alloc_opts *opts, uint32_t *stamp_flags)
 {
 	static const uint32_t purpose_flags[] = {
 		[MS_PURPOSE_KERNEL] = META_SLOT_FRAME_FLAGS_KERNEL,
@@ -18,13 +26,22 @@ static int stamp_of(const struct ms_alloc_opts *opts, uint32_t *stamp_flags)
 		[MS_PURPOSE_CUSTOM] = 0,
 	};
 
-	if ((unsigned)opts->purpose > MS_PURPOSE_CUSTOM || (opts->custom_flags & MS_RESERVED_FLAGS))
+	if (opts->order > MS_MAX_ORDER)
+		return MS_EORDER;
+	if ((unsigned)opts->purpose > MS_PURPOSE_CUSTOM || (opts->custom_flags & MS_RESERVED_FLAGS) ||
+	    ((opts->flags & MS_ALLOC_CPU_HINT) && opts->cpu >= MS_MAX_CPUS))
 		return MS_EINVAL;
 	*stamp_flags = purpose_flags[opts->purpose] | opts->custom_flags;
 	return MS_OK;
 }
 
-static void zero_block(struct ms_instance *inst, uint64_t pfn, unsigned order)
+static inline bool wants_zero(const struct ms_alloc_opts *opts)
+{
+	return !(opts->flags & MS_ALLOC_NOZERO) || opts->purpose == MS_PURPOSE_PAGE_TABLE;
+}
+
+__attribute__((noinline)) static void zero_block(struct ms_instance *inst, uint64_t pfn,
+						 unsigned order)
 {
 	if (inst->platform.phys_to_virt == NULL)
 		return;
@@ -33,19 +50,40 @@ static void zero_block(struct ms_instance *inst, uint64_t pfn, unsigned order)
 		inst->platform.memset(virt, 0, (size_t)META_SLOT_PAGE_SIZE << order);
 }
 
+/* Zeroes (when asked), claims and describes the block for the caller. */
+static inline int hand_out(struct ms_instance *inst, const struct ms_alloc_opts *opts,
+			   uint64_t pfn, uint32_t stamp_flags, uint32_t owner_cpu,
+			   struct ms_handle *out)
+{
+	if (wants_zero(opts))
+		zero_block(inst, pfn, opts->order);
+	out->generation = ms_slot_claim(inst, pfn, opts->order, stamp_flags, owner_cpu);
+	out->pfn = pfn;
+	return MS_OK;
+}
+
 static bool frame_poisoned(struct ms_instance *inst, uint64_t pfn)
 {
 	return (meta_slot_guard_load(ms_slot(inst, pfn)) & META_SLOT_META_GUARD_POISONED) != 0;
 }
 
-/* One attempt on one instance; MS_NONE when empty (caches not drained). */
+static void quarantine_one(struct ms_instance *inst, uint64_t pfn, unsigned order)
+{
+	unsigned long irq_state = ms_lock_irq(inst);
+	ms_quarantine_locked(inst, pfn, order);
+	ms_unlock_irq(inst, irq_state);
+}
+
+/* One attempt on one instance; MS_NONE when empty (caches not drained).
+ * A block found poisoned (marked after ms_mark_poisoned scanned the caches
+ * and lists) is quarantined and the next one tried. */
 static uint64_t take_block(struct ms_instance *inst, unsigned order, bool use_cache, unsigned cpu)
 {
 	for (;;) {
 		uint64_t pfn;
 
 		if (use_cache) {
-			pfn = ms_pcp_pop(inst, cpu);
+			pfn = ms_pcp_pop_refill(inst, cpu);
 		} else {
 			unsigned long irq_state = ms_lock_irq(inst);
 			pfn = ms_buddy_alloc_locked(inst, order);
@@ -53,14 +91,9 @@ static uint64_t take_block(struct ms_instance *inst, unsigned order, bool use_ca
 				inst->nr_locked_alloc_events++;
 			ms_unlock_irq(inst, irq_state);
 		}
-		if (pfn == MS_NONE)
-			return MS_NONE;
-		/* A cached frame poisoned after ms_mark_poisoned scanned the caches. */
-		if (!frame_poisoned(inst, pfn))
+		if (pfn == MS_NONE || !frame_poisoned(inst, pfn))
 			return pfn;
-		unsigned long irq_state = ms_lock_irq(inst);
-		ms_quarantine_locked(inst, pfn, order);
-		ms_unlock_irq(inst, irq_state);
+		quarantine_one(inst, pfn, order);
 	}
 }
 
@@ -75,70 +108,47 @@ static uint64_t ms_nr_cached(struct ms_instance *inst)
 }
 
 /*
- * Everything but a successful pop from the cache, kept out of line so that
- * the hot path stays short.  popped is what the cache's pop returned (a
- * poisoned cached frame, or MS_NONE) or MS_NONE without the cache.  Returns
- * a block as take_block does, after draining every cache when may_drain and
- * nothing else is left.
+ * Everything but a successful pop from the cache: the locked path, an
+ * empty cache, a poisoned cached frame (popped, else MS_NONE), and the drain
+ * of every cache before out-of-memory when may_drain.
  */
-__attribute__((noinline)) static uint64_t take_block_slow(struct ms_instance *inst,
-							   unsigned order, bool use_cache,
-							   unsigned cpu, bool may_drain,
-							   uint64_t popped)
+__attribute__((noinline)) static int alloc_slow(struct ms_instance *inst,
+						const struct ms_alloc_opts *opts,
+						uint32_t stamp_flags, bool use_cache, unsigned cpu,
+						uint64_t popped, bool may_drain, struct ms_handle *out)
 {
-	uint64_t pfn = MS_NONE;
+	unsigned order = opts->order;
 
-	if (popped != MS_NONE) {
-		/* A cached frame poisoned after ms_mark_poisoned scanned the caches. */
-		unsigned long irq_state = ms_lock_irq(inst);
-		ms_quarantine_locked(inst, popped, order);
-		ms_unlock_irq(inst, irq_state);
-		pfn = take_block(inst, order, use_cache, cpu);
-	} else if (!use_cache) {
-		pfn = take_block(inst, order, use_cache, cpu);
-	}
+	if (popped != MS_NONE)
+		quarantine_one(inst, popped, order);
+	uint64_t pfn = take_block(inst, order, use_cache, cpu);
 	if (pfn == MS_NONE && may_drain && ms_nr_cached(inst) != 0) {
 		ms_cache_drain_all(inst);
 		pfn = take_block(inst, order, use_cache, cpu);
 	}
-	return pfn;
+	if (pfn == MS_NONE)
+		return MS_ENOMEM;
+	return hand_out(inst, opts, pfn, stamp_flags, use_cache ? cpu : UINT32_MAX, out);
 }
 
 static inline int alloc_one(struct ms_instance *inst, const struct ms_alloc_opts *opts,
-		     struct ms_handle *out, bool may_drain)
+			    struct ms_handle *out, bool may_drain)
 {
 	uint32_t stamp_flags;
 
 	if (inst == NULL || opts == NULL || out == NULL)
 		return MS_EINVAL;
-	if (opts->order > MS_MAX_ORDER)
-		return MS_EORDER;
-	if (stamp_of(opts, &stamp_flags) != MS_OK)
-		return MS_EINVAL;
-	if ((opts->flags & MS_ALLOC_CPU_HINT) && opts->cpu >= MS_MAX_CPUS)
-		return MS_EINVAL;
+	int err = check_opts(opts, &stamp_flags);
+	if (err != MS_OK)
+		return err;
+	if (opts->order != 0 || !inst->cache_enabled || (opts->flags & MS_ALLOC_NOCACHE))
+		return alloc_slow(inst, opts, stamp_flags, false, 0, MS_NONE, may_drain, out);
 
-	unsigned order = opts->order;
-	bool use_cache = order == 0 && inst->cache_enabled && !(opts->flags & MS_ALLOC_NOCACHE);
-	uint32_t owner_cpu = UINT32_MAX;
-	unsigned cpu = 0;
-	if (use_cache) {
-		cpu = (opts->flags & MS_ALLOC_CPU_HINT) ? opts->cpu : ms_current_cpu(inst);
-		owner_cpu = cpu;
-	}
-
-	uint64_t pfn = use_cache ? ms_pcp_pop(inst, cpu) : MS_NONE;
+	unsigned cpu = (opts->flags & MS_ALLOC_CPU_HINT) ? opts->cpu : ms_current_cpu(inst);
+	uint64_t pfn = ms_pcp_pop(inst, &inst->pcp[cpu]);
 	if (pfn == MS_NONE || frame_poisoned(inst, pfn))
-		pfn = take_block_slow(inst, order, use_cache, cpu, may_drain, pfn);
-	if (pfn == MS_NONE)
-		return MS_ENOMEM;
-
-	bool zero = !(opts->flags & MS_ALLOC_NOZERO) || opts->purpose == MS_PURPOSE_PAGE_TABLE;
-	if (zero)
-		zero_block(inst, pfn, order);
-	out->generation = ms_slot_claim(inst, pfn, order, stamp_flags, owner_cpu);
-	out->pfn = pfn;
-	return MS_OK;
+		return alloc_slow(inst, opts, stamp_flags, true, cpu, pfn, may_drain, out);
+	return hand_out(inst, opts, pfn, stamp_flags, cpu, out);
 }
 
 int ms_alloc(struct ms_instance *inst, const struct ms_alloc_opts *opts, struct ms_handle *out)
@@ -165,7 +175,7 @@ int ms_alloc_zones(const struct ms_zonelist *zones, const struct ms_alloc_opts *
 	return MS_ENOMEM;
 }
 
-void ms_free_released(struct ms_instance *inst, uint64_t pfn, unsigned order, bool use_cache)
+void ms_free_released(struct ms_instance *inst, uint64_t pfn, unsigned order)
 {
 	if (ms_block_poisoned(inst, pfn, order)) {
 		unsigned long irq_state = ms_lock_irq(inst);
@@ -174,8 +184,8 @@ void ms_free_released(struct ms_instance *inst, uint64_t pfn, unsigned order, bo
 		ms_unlock_irq(inst, irq_state);
 		return;
 	}
-	if (use_cache && order == 0 && inst->cache_enabled) {
-		ms_pcp_push(inst, ms_current_cpu(inst), pfn);
+	if (order == 0 && inst->cache_enabled) {
+		ms_pcp_push_drain(inst, ms_current_cpu(inst), pfn);
 		return;
 	}
 	/* Shortens the locked section by the misses of the coalescing walk. */
@@ -199,6 +209,35 @@ static int free_error(struct meta_slot *slot, unsigned order, uint32_t refs)
 	return refs == 1 ? MS_OK : MS_EBUSY;
 }
 
+/* Moves the slot from refcount 1 to REFCOUNT_UNUSED, or says why not. */
+static inline int release(struct meta_slot *slot, unsigned order)
+{
+	uint32_t refs = meta_slot_refcount_load(slot);
+
+	do { /* the CAS fails when racing another free, get or put */
+		int err = free_error(slot, order, refs);
+		if (err != MS_OK)
+			return err;
+	} while (!meta_slot_refcount_cas(slot, &refs, MS_UNUSED));
+	return MS_OK;
+}
+
+/* A free bound for the buddy lists (order > 0 or no caches). */
+__attribute__((noinline)) static int free_block(struct ms_instance *inst, uint64_t pfn,
+						unsigned order)
+{
+	/* Its buddies' misses overlap the miss on its own slot, which the
+	 * refcount CAS waits for. */
+	ms_buddy_prefetch_buddies(inst, pfn, order);
+	struct meta_slot *slot = ms_slot(inst, pfn);
+	int err = release(slot, order);
+	if (err != MS_OK)
+		return err;
+	ms_slot_reset_free(slot);
+	ms_free_released(inst, pfn, order);
+	return MS_OK;
+}
+
 int ms_free(struct ms_instance *inst, uint64_t pfn, unsigned order)
 {
 	if (inst == NULL)
@@ -209,22 +248,20 @@ int ms_free(struct ms_instance *inst, uint64_t pfn, unsigned order)
 		return MS_ERANGE;
 	if (pfn & (ms_order_frames(order) - 1))
 		return MS_EALIGN;
-
-	/* A block bound for the buddy lists: its buddies' misses overlap the
-	 * miss on its own slot, which the refcount CAS below waits for. */
 	if (order != 0 || !inst->cache_enabled)
-		ms_buddy_prefetch_buddies(inst, pfn, order);
+		return free_block(inst, pfn, order);
+
 	struct meta_slot *slot = ms_slot(inst, pfn);
-	uint32_t refs = meta_slot_refcount_load(slot);
-	do { /* the CAS fails when racing another free, get or put */
-		int err = free_error(slot, order, refs);
-		if (err != MS_OK)
-			return err;
-	} while (!meta_slot_refcount_cas(slot, &refs, MS_UNUSED));
-	ms_slot_reset_free(slot);
-	if (order == 0 && inst->cache_enabled && !ms_block_poisoned(inst, pfn, 0))
-		ms_pcp_push(inst, ms_current_cpu(inst), pfn); /* the hot path, inlined */
-	else
-		ms_free_released(inst, pfn, order, true);
+	int err = release(slot, 0);
+	if (err != MS_OK)
+		return err;
+	/* Guard bits to clear or a poisoned frame: out of line. */
+	if (!ms_slot_reset_free_clean(slot)) {
+		ms_free_released(inst, pfn, 0);
+		return MS_OK;
+	}
+	unsigned cpu = ms_current_cpu(inst);
+	if (!ms_pcp_push(inst, &inst->pcp[cpu], pfn))
+		ms_pcp_push_drain(inst, cpu, pfn);
 	return MS_OK;
 }

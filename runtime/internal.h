@@ -120,11 +120,14 @@ static inline void ms_buddy_prefetch_links(const struct ms_instance *inst, uint6
 
 /* poison.c: caller holds inst->lock; the block is off every list. */
 void ms_quarantine_locked(struct ms_instance *inst, uint64_t pfn, unsigned order);
-/* Whether any frame of the block has guard POISONED: one relaxed load while
- * no frame of the instance was ever poisoned, a scan of the block after. */
+/* Whether any frame of the block has guard POISONED: for a larger block, one
+ * relaxed load while no frame of the instance was ever poisoned through
+ * ms_mark_poisoned, a scan of the block after. */
 bool ms_block_poisoned_scan(struct ms_instance *inst, uint64_t pfn, unsigned order);
 static inline bool ms_block_poisoned(struct ms_instance *inst, uint64_t pfn, unsigned order)
 {
+	if (order == 0) /* one load either way: also sees a guard bit set directly */
+		return (meta_slot_guard_load(ms_slot(inst, pfn)) & META_SLOT_META_GUARD_POISONED) != 0;
 	return ms_counter_load32(&inst->nr_poison_marks) != 0 &&
 	       ms_block_poisoned_scan(inst, pfn, order);
 }
@@ -135,6 +138,6 @@ uint32_t ms_pcp_drain_locked(struct ms_instance *inst, struct ms_pcp *pcp, uint3
 
 /* alloc.c: returns a released block (refcount UNUSED, reset) to the
  * allocator: quarantine, per-CPU cache or buddy lists. */
-void ms_free_released(struct ms_instance *inst, uint64_t pfn, unsigned order, bool use_cache);
+void ms_free_released(struct ms_instance *inst, uint64_t pfn, unsigned order);
 
 #endif /* MS_INTERNAL_H */

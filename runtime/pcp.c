@@ -97,6 +97,39 @@ uint32_t ms_pcp_drain_locked(struct ms_instance *inst, struct ms_pcp *pcp, uint3
 	return nr_cached;
 }
 
+/* Refills cpu's cache when empty, or drains a batch when full; under its lock. */
+static void rebalance(struct ms_instance *inst, unsigned cpu)
+{
+	struct ms_pcp *pcp = &inst->pcp[cpu];
+	unsigned long irq_state = ms_irq_save(inst);
+
+	ms_pcp_lock(pcp, &inst->platform);
+	uint32_t nr_cached = ms_counter_load32(&pcp->nr_cached);
+	if (nr_cached == 0)
+		ms_pcp_refill_locked(inst, pcp);
+	else if (nr_cached == MS_PCP_CAPACITY)
+		ms_pcp_drain_locked(inst, pcp, MS_PCP_BATCH);
+	ms_pcp_unlock(pcp);
+	ms_irq_restore(inst, irq_state);
+}
+
+uint64_t ms_pcp_pop_refill(struct ms_instance *inst, unsigned cpu)
+{
+	uint64_t pfn = ms_pcp_pop(inst, &inst->pcp[cpu]);
+
+	if (pfn == MS_NONE) {
+		rebalance(inst, cpu);
+		pfn = ms_pcp_pop(inst, &inst->pcp[cpu]);
+	}
+	return pfn;
+}
+
+void ms_pcp_push_drain(struct ms_instance *inst, unsigned cpu, uint64_t pfn)
+{
+	while (!ms_pcp_push(inst, &inst->pcp[cpu], pfn))
+		rebalance(inst, cpu);
+}
+
 void ms_cache_drain(struct ms_instance *inst, unsigned cpu)
 {
 	if (inst == NULL || cpu >= MS_MAX_CPUS)

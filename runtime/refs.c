@@ -82,7 +82,7 @@ int ms_put(struct ms_instance *inst, uint64_t pfn)
 		vtable->on_last_ref(inst, pfn, order, vtable->ctx);
 	meta_slot_refcount_store(slot, MS_UNUSED);
 	ms_slot_reset_free(slot);
-	ms_free_released(inst, pfn, order, true);
+	ms_free_released(inst, pfn, order);
 	return MS_OK;
 }
 

@@ -57,12 +57,20 @@ static inline uint32_t ms_slot_claim(struct ms_instance *inst, uint64_t pfn, uns
 	return generation;
 }
 
-/* Slot of a block that just left refcount 1 (or 0 after the last put). */
-static inline void ms_slot_reset_free(struct meta_slot *slot)
+/* Slot of a block that just left refcount 1 (or 0 after the last put).
+ * Returns whether its guard was clear: false means guard bits were cleared
+ * or the frame is poisoned, which the caller's slow path sorts out. */
+static inline bool ms_slot_reset_free_clean(struct meta_slot *slot)
 {
 	meta_slot_vtable_store(slot, 0);
-	ms_slot_clear_guard(slot);
+	uint32_t guard = ms_slot_clear_guard(slot);
 	meta_slot_flags_store(slot, 0);
+	return guard == META_SLOT_META_GUARD_NONE;
+}
+
+static inline void ms_slot_reset_free(struct meta_slot *slot)
+{
+	(void)ms_slot_reset_free_clean(slot);
 }
 
 #endif /* MS_SLOT_H */
