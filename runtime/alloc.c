@@ -51,7 +51,8 @@ __attribute__((noinline)) static void zero_block(struct ms_instance *inst, uint6
 }
 
 /* Zeroes (when asked), claims and describes the block for the caller. */
-static inline int hand_out(struct ms_instance *inst, const struct ms_alloc_opts *opts,
+static inline __attribute__((always_inline)) int hand_out(struct ms_instance *inst,
+							   const struct ms_alloc_opts *opts,
 			   uint64_t pfn, uint32_t stamp_flags, uint32_t owner_cpu,
 			   struct ms_handle *out)
 {
@@ -131,7 +132,8 @@ __attribute__((noinline)) static int alloc_slow(struct ms_instance *inst,
 	return hand_out(inst, opts, pfn, stamp_flags, use_cache ? cpu : UINT32_MAX, out);
 }
 
-static inline int alloc_one(struct ms_instance *inst, const struct ms_alloc_opts *opts,
+static inline __attribute__((always_inline)) int alloc_one(struct ms_instance *inst,
+							    const struct ms_alloc_opts *opts,
 			    struct ms_handle *out, bool may_drain)
 {
 	uint32_t stamp_flags;
@@ -226,6 +228,12 @@ static inline int release(struct meta_slot *slot, unsigned order)
 __attribute__((noinline)) static int free_block(struct ms_instance *inst, uint64_t pfn,
 						unsigned order)
 {
+	if (order > MS_MAX_ORDER)
+		return MS_EORDER;
+	if (!ms_pfn_in_span(inst, pfn))
+		return MS_ERANGE;
+	if (pfn & (ms_order_frames(order) - 1))
+		return MS_EALIGN;
 	/* Its buddies' misses overlap the miss on its own slot, which the
 	 * refcount CAS waits for. */
 	ms_buddy_prefetch_buddies(inst, pfn, order);
@@ -238,28 +246,40 @@ __attribute__((noinline)) static int free_block(struct ms_instance *inst, uint64
 	return MS_OK;
 }
 
+/* An order-0 free whose release failed or found guard bits: says why, or
+ * finishes it after a race (the CAS retried) or with the guard's slow path. */
+__attribute__((noinline)) static int free_frame_slow(struct ms_instance *inst, uint64_t pfn,
+						     bool released)
+{
+	if (!released) {
+		int err = release(ms_slot(inst, pfn), 0);
+		if (err != MS_OK)
+			return err;
+	}
+	ms_slot_reset_free(ms_slot(inst, pfn));
+	ms_free_released(inst, pfn, 0);
+	return MS_OK;
+}
+
 int ms_free(struct ms_instance *inst, uint64_t pfn, unsigned order)
 {
 	if (inst == NULL)
 		return MS_EINVAL;
-	if (order > MS_MAX_ORDER)
-		return MS_EORDER;
-	if (!ms_pfn_in_span(inst, pfn))
-		return MS_ERANGE;
-	if (pfn & (ms_order_frames(order) - 1))
-		return MS_EALIGN;
 	if (order != 0 || !inst->cache_enabled)
 		return free_block(inst, pfn, order);
+	if (!ms_pfn_in_span(inst, pfn))
+		return MS_ERANGE;
 
+	/* The hot path: a frame with one reference goes to this CPU's cache. */
 	struct meta_slot *slot = ms_slot(inst, pfn);
-	int err = release(slot, 0);
-	if (err != MS_OK)
-		return err;
-	/* Guard bits to clear or a poisoned frame: out of line. */
-	if (!ms_slot_reset_free_clean(slot)) {
-		ms_free_released(inst, pfn, 0);
-		return MS_OK;
-	}
+	uint32_t refs = 1;
+	if (!(meta_slot_flags_load(slot) & META_SLOT_FRAME_FLAGS_ALLOCATED) ||
+	    meta_slot_order_load(slot) != 0 || !meta_slot_refcount_cas(slot, &refs, MS_UNUSED))
+		return free_frame_slow(inst, pfn, false);
+	if (meta_slot_guard_load(slot) != META_SLOT_META_GUARD_NONE)
+		return free_frame_slow(inst, pfn, true);
+	meta_slot_vtable_store(slot, 0);
+	meta_slot_flags_store(slot, 0);
 	unsigned cpu = ms_current_cpu(inst);
 	if (!ms_pcp_push(inst, &inst->pcp[cpu], pfn))
 		ms_pcp_push_drain(inst, cpu, pfn);

@@ -59,9 +59,7 @@ void ms_pcp_push_drain(struct ms_instance *inst, unsigned cpu, uint64_t pfn);
 /* The CPU whose cache a call uses: the platform's, folded into range. */
 static inline unsigned ms_current_cpu(const struct ms_instance *inst)
 {
-	unsigned cpu = inst->platform.cpu_id ? inst->platform.cpu_id() : 0;
-
-	return cpu < MS_MAX_CPUS ? cpu : cpu % MS_MAX_CPUS;
+	return inst->platform.cpu_id ? inst->platform.cpu_id() % MS_MAX_CPUS : 0;
 }
 
 #endif /* MS_PCP_H */
