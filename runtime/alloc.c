@@ -278,6 +278,7 @@ int ms_free(struct ms_instance *inst, uint64_t pfn, unsigned order)
 		return free_frame_slow(inst, pfn, false);
 	if (meta_slot_guard_load(slot) != META_SLOT_META_GUARD_NONE)
 		return free_frame_slow(inst, pfn, true);
+	ms_slot_end_epoch(slot);
 	meta_slot_vtable_store(slot, 0);
 	meta_slot_flags_store(slot, 0);
 	unsigned cpu = ms_current_cpu(inst);

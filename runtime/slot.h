@@ -13,7 +13,9 @@
  *
  * release: the slot goes back to reset_with_free_list_meta state: refcount
  * REFCOUNT_UNUSED, vtable 0, guard cleared except POISONED, no flags (the
- * list code sets FREE on heads).  Guard POISONED is set only with fetch_or
+ * list code sets FREE on heads), and the generation moves on by one, so that
+ * every handle of the ended epoch is stale from the release on, also while
+ * the next claim is between its CAS and its own generation store.  Guard POISONED is set only with fetch_or
  * and never cleared, so it is never lost; frame_flags POISONED mirrors it
  * (a concurrent flags store may drop the mirror, never the guard bit).
  */
@@ -57,11 +59,18 @@ static inline uint32_t ms_slot_claim(struct ms_instance *inst, uint64_t pfn, uns
 	return generation;
 }
 
+/* Makes the handles of the slot's current epoch stale. */
+static inline void ms_slot_end_epoch(struct meta_slot *slot)
+{
+	meta_slot_generation_store(slot, meta_slot_generation_load(slot) + 1);
+}
+
 /* Slot of a block that just left refcount 1 (or 0 after the last put).
  * Returns whether its guard was clear: false means guard bits were cleared
  * or the frame is poisoned, which the caller's slow path sorts out. */
 static inline bool ms_slot_reset_free_clean(struct meta_slot *slot)
 {
+	ms_slot_end_epoch(slot);
 	meta_slot_vtable_store(slot, 0);
 	uint32_t guard = ms_slot_clear_guard(slot);
 	meta_slot_flags_store(slot, 0);

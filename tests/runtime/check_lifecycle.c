@@ -119,6 +119,36 @@ START_TEST(test_lifecycle_generation_handles)
 }
 END_TEST
 
+/* A re-claim publishes its generation a few stores after its refcount CAS.
+ * The release already moved the generation on, so a stale handle is never
+ * live in between: the window is recreated here by hand (refcount 1, no
+ * claim), as a racing ms_alloc would leave it. */
+static void check_stale_while_reclaimed(unsigned order, bool via_put)
+{
+	struct ms_handle handle;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, order, MS_ALLOC_NOZERO, &handle), MS_OK);
+	struct meta_slot *slot = fx_slot(&fx_inst, handle.pfn);
+	if (via_put)
+		ck_assert_int_eq(ms_put(&fx_inst, handle.pfn), MS_OK);
+	else
+		ck_assert_int_eq(ms_free(&fx_inst, handle.pfn, order), MS_OK);
+	ck_assert_uint_eq(meta_slot_generation_load(slot), handle.generation + 1);
+	uint32_t refs = META_SLOT_REFCOUNT_UNUSED;
+	ck_assert(meta_slot_refcount_cas(slot, &refs, 1)); /* the claim's CAS, nothing after */
+	ck_assert(!ms_handle_live(&fx_inst, handle));
+	meta_slot_refcount_store(slot, META_SLOT_REFCOUNT_UNUSED);
+}
+
+START_TEST(test_lifecycle_handle_stale_during_reclaim)
+{
+	check_stale_while_reclaimed(0, false);
+	check_stale_while_reclaimed(3, false);
+	check_stale_while_reclaimed(0, true);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
 START_TEST(test_lifecycle_zeroed_by_default)
 {
 	struct ms_handle handle;
@@ -361,6 +391,7 @@ Suite *lifecycle_suite(void)
 	tcase_add_test(epoch, test_lifecycle_free_resets_slot);
 	tcase_add_test(epoch, test_lifecycle_purpose_flags);
 	tcase_add_test(epoch, test_lifecycle_generation_handles);
+	tcase_add_test(epoch, test_lifecycle_handle_stale_during_reclaim);
 	tcase_add_test(epoch, test_lifecycle_zeroed_by_default);
 	tcase_add_test(epoch, test_lifecycle_page_table_forces_zero);
 	tcase_add_test_raise_signal(epoch, test_lifecycle_corrupt_claim_panics, SIGABRT);

@@ -269,9 +269,10 @@ int ms_get(struct ms_instance *inst, uint64_t pfn);
 int ms_put(struct ms_instance *inst, uint64_t pfn);
 /* Sets the frame's vtable (NULL = default).  MS_EINVAL if not 64-byte aligned. */
 int ms_set_vtable(struct ms_instance *inst, uint64_t pfn, const struct ms_vtable *vtable);
-/* Whether the frame is allocated and still in the handle's epoch.  A check
- * racing with the frame's reallocation may see the old generation until the
- * new claim publishes its own (a few stores later). */
+/* Whether the frame is allocated and still in the handle's epoch.  The
+ * generation moves on when the frame is released and again when it is next
+ * claimed, so a handle is stale from its free on, also during a racing
+ * reallocation. */
 bool ms_handle_live(const struct ms_instance *inst, struct ms_handle handle);
 
 /* ---- poison and quarantine ---- */
