@@ -21,12 +21,16 @@ double bench_scale = 1.0;
 static const struct bench_row rows[] = {
 	{"limit", bench_limit, true, NULL},
 	{"hot_order0_cached", bench_hot_order0_cached, true, NULL},
+	{"hot_locked_floor", bench_hot_locked_floor, true, NULL},
 	{"hot_order0_nocache", bench_hot_order0_nocache, true, NULL},
 	{"fill_drain", bench_fill_drain, true, NULL},
 	{"mixed", bench_mixed, true, NULL},
 	{"mixed_16g", bench_mixed_16g, true, NULL},
 	{"mixed_16g_1g_live", bench_mixed_16g_1g_live, true, NULL},
+	{"mixed_workload", bench_mixed_workload, true, NULL},
+	{"mixed_16g_workload", bench_mixed_16g_workload, true, NULL},
 	{"hot_order0_cached_2t", bench_hot_order0_cached_2t, true, "hot_order0_cached"},
+	{"hot_order0_cached_2i", bench_hot_order0_cached_2i, true, "hot_order0_cached"},
 	{"mixed_2t", bench_mixed_2t, true, "mixed"},
 	{"init_per_gib", bench_init_per_gib, false, NULL},
 };

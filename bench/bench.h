@@ -32,18 +32,23 @@ void bench_instance_free(struct ms_instance *inst);
 /* The rows (workloads.c, threads.c). */
 double bench_limit(void);
 double bench_hot_order0_cached(void);
+double bench_hot_locked_floor(void);
 double bench_hot_order0_nocache(void);
 double bench_fill_drain(void);
 double bench_mixed(void);
 double bench_mixed_16g(void);
 double bench_mixed_16g_1g_live(void);
+double bench_mixed_workload(void);
+double bench_mixed_16g_workload(void);
 double bench_hot_order0_cached_2t(void);
+double bench_hot_order0_cached_2i(void);
 double bench_mixed_2t(void);
 double bench_init_per_gib(void);
 
 /* The mixed workload on inst with its own live set: a warm-up of nr_ops / 4
  * operations, then after_warmup(ctx) if not NULL, then nr_ops timed
- * operations at about target_frames occupancy; returns their elapsed ns. */
+ * operations at about target_frames occupancy; returns their elapsed ns.
+ * inst NULL runs the workload's own work only (made-up blocks, no calls). */
 double bench_mixed_ops(struct ms_instance *inst, long nr_ops, uint64_t target_frames,
 		       uint64_t seed, unsigned cpu, void (*after_warmup)(void *), void *ctx);
 

@@ -56,6 +56,51 @@ double bench_limit(void)
 	return elapsed / (double)nr_pairs;
 }
 
+/*
+ * hot_locked_floor (not a contract row): the synchronisation a cached hot
+ * pair cannot drop, with nothing else.  Over the same 64-byte-stride array as
+ * limit: take a cache lock (exchange), pop a slot, release the lock, claim it
+ * (CAS), release it (CAS), and the same lock around the push back: four
+ * locked instructions, where limit has one.
+ */
+double bench_hot_locked_floor(void)
+{
+	uint64_t nr_slots = BENCH_FRAMES_PER_GIB;
+	struct limit_slot *slots = aligned_alloc(64, nr_slots * sizeof(*slots));
+	struct {
+		_Alignas(64) _Atomic uint32_t busy;
+		uint64_t head;
+	} cache;
+	long nr_pairs = scaled(20000000);
+
+	for (uint64_t i = 0; i < nr_slots; i++) {
+		slots[i].next = i + 1 < nr_slots ? i + 1 : UINT64_MAX;
+		atomic_init(&slots[i].count, 0);
+	}
+	atomic_init(&cache.busy, 0);
+	cache.head = 0;
+	double start = bench_now_ns();
+	for (long i = 0; i < nr_pairs; i++) {
+		while (atomic_exchange_explicit(&cache.busy, 1, memory_order_acquire) != 0)
+			;
+		uint64_t index = cache.head;
+		cache.head = slots[index].next;
+		atomic_store_explicit(&cache.busy, 0, memory_order_release);
+		uint32_t unused = 0;
+		atomic_compare_exchange_strong(&slots[index].count, &unused, 1); /* claim */
+		uint32_t one = 1;
+		atomic_compare_exchange_strong(&slots[index].count, &one, 0); /* release */
+		while (atomic_exchange_explicit(&cache.busy, 1, memory_order_acquire) != 0)
+			;
+		slots[index].next = cache.head;
+		cache.head = index;
+		atomic_store_explicit(&cache.busy, 0, memory_order_release);
+	}
+	double elapsed = bench_now_ns() - start;
+	free(slots);
+	return elapsed / (double)nr_pairs;
+}
+
 static double hot_order0(bool cached)
 {
 	struct ms_instance *inst = bench_instance(BENCH_FRAMES_PER_GIB);
@@ -122,16 +167,38 @@ double bench_fill_drain(void)
 	return (fill + drain) / (double)nr_frames;
 }
 
-struct live_block {
-	uint64_t pfn;
-	unsigned order;
-};
+/* A live block packed in one word: pfn << 5 | order (orders < 32), so that
+ * the live set, read at random, is half the size of a two-word entry. */
+typedef uint64_t live_block;
+#define LIVE_ORDER_BITS 5
+_Static_assert(MS_MAX_ORDER < (1 << LIVE_ORDER_BITS), "order fits in a live entry");
+
+static live_block live_pack(uint64_t pfn, unsigned order)
+{
+	return pfn << LIVE_ORDER_BITS | order;
+}
+
+static uint64_t live_pfn(live_block block)
+{
+	return block >> LIVE_ORDER_BITS;
+}
+
+static unsigned live_order(live_block block)
+{
+	return (unsigned)(block & ((1u << LIVE_ORDER_BITS) - 1));
+}
+
+/* A uniform index below nr from 32 random bits, without a division. */
+static size_t pick_below(uint64_t bits, size_t nr)
+{
+	return (size_t)(((bits >> 32) * (uint64_t)nr) >> 32);
+}
 
 double bench_mixed_ops(struct ms_instance *inst, long nr_ops, uint64_t target_frames,
 		       uint64_t seed, unsigned cpu, void (*after_warmup)(void *), void *ctx)
 {
 	size_t capacity = (size_t)target_frames + 1024;
-	struct live_block *live = malloc(capacity * sizeof(*live));
+	live_block *live = malloc(capacity * sizeof(*live));
 	size_t nr_live = 0;
 	uint64_t nr_held = 0, state = seed | 1;
 	struct ms_alloc_opts opts = {.flags = MS_ALLOC_NOZERO | MS_ALLOC_CPU_HINT, .cpu = cpu};
@@ -149,46 +216,66 @@ double bench_mixed_ops(struct ms_instance *inst, long nr_ops, uint64_t target_fr
 			/* P(k) = 2^-(k+1) for k = 0..8, the rest on 9 */
 			unsigned order = (unsigned)__builtin_ctzll(bits | (UINT64_C(1) << 9));
 			opts.order = order;
-			if (ms_alloc(inst, &opts, &handle) == MS_OK) {
-				live[nr_live++] = (struct live_block){handle.pfn, order};
+			if (inst == NULL) /* the workload alone: a made-up block */
+				handle.pfn = (uint64_t)op << 10;
+			if (inst == NULL || ms_alloc(inst, &opts, &handle) == MS_OK) {
+				live[nr_live++] = live_pack(handle.pfn, order);
 				nr_held += UINT64_C(1) << order;
 			}
 		} else {
-			size_t index = (size_t)((bits >> 16) % nr_live);
-			struct live_block block = live[index];
+			size_t index = pick_below(bits, nr_live);
+			live_block block = live[index];
 			live[index] = live[--nr_live];
-			nr_held -= UINT64_C(1) << block.order;
-			if (ms_free(inst, block.pfn, block.order) != MS_OK)
+			nr_held -= UINT64_C(1) << live_order(block);
+			if (inst == NULL)
+				__asm__ __volatile__("" : : "r"(block) : "memory");
+			else if (ms_free(inst, live_pfn(block), live_order(block)) != MS_OK)
 				abort();
 		}
 	}
 	double elapsed = bench_now_ns() - start;
-	while (nr_live > 0) {
+	while (inst != NULL && nr_live > 0) {
 		nr_live--;
-		ms_free(inst, live[nr_live].pfn, live[nr_live].order);
+		ms_free(inst, live_pfn(live[nr_live]), live_order(live[nr_live]));
 	}
 	free(live);
 	return elapsed;
 }
 
-static double mixed_over(uint64_t nr_frames)
+/* The mixed workload over nr_frames frames; without_allocator runs the
+ * workload's own bookkeeping only (random choices, the live set). */
+static double mixed_over(uint64_t nr_frames, bool without_allocator)
 {
-	struct ms_instance *inst = bench_instance(nr_frames);
+	struct ms_instance *inst = without_allocator ? NULL : bench_instance(nr_frames);
 	long nr_ops = scaled(10000000);
 	double elapsed = bench_mixed_ops(inst, nr_ops, nr_frames / 2, 12345, 0, NULL, NULL);
 
-	bench_instance_free(inst);
+	if (inst != NULL)
+		bench_instance_free(inst);
 	return elapsed / ((double)nr_ops / 2); /* two operations make a pair */
 }
 
 double bench_mixed(void)
 {
-	return mixed_over(BENCH_FRAMES_PER_GIB);
+	return mixed_over(BENCH_FRAMES_PER_GIB, false);
 }
 
 double bench_mixed_16g(void)
 {
-	return mixed_over(16 * BENCH_FRAMES_PER_GIB);
+	return mixed_over(16 * BENCH_FRAMES_PER_GIB, false);
+}
+
+/* Not contract rows: the part of mixed and mixed_16g that is the workload's
+ * own work (choosing, recording and picking random live blocks, whose array
+ * is 2 MiB and 32 MiB), with no allocator call. */
+double bench_mixed_workload(void)
+{
+	return mixed_over(BENCH_FRAMES_PER_GIB, true);
+}
+
+double bench_mixed_16g_workload(void)
+{
+	return mixed_over(16 * BENCH_FRAMES_PER_GIB, true);
 }
 
 /* Not a contract row: `mixed`'s live set (half of 1 GiB) over a 16 GiB span,
