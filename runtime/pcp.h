@@ -24,7 +24,12 @@ static inline uint64_t ms_pcp_pop(struct ms_instance *inst, struct ms_pcp *pcp)
 	ms_pcp_lock(pcp, &inst->platform);
 	uint32_t nr_cached = ms_counter_load32(&pcp->nr_cached);
 	if (nr_cached != 0) {
+		/* A corrupted cache must stop here, not index or claim outside. */
+		MS_ASSERT(inst, nr_cached <= MS_PCP_CAPACITY, "cache: count above capacity",
+			  MS_NONE, nr_cached);
 		pfn = pcp->pfns[nr_cached - 1];
+		MS_ASSERT(inst, ms_pfn_in_span(inst, pfn), "cache: frame outside the span", pfn,
+			  nr_cached);
 		ms_counter_store32(&pcp->nr_cached, nr_cached - 1);
 		ms_counter_bump64(&pcp->nr_alloc_events);
 	}

@@ -92,6 +92,9 @@ int ms_quarantine_list(struct ms_instance *inst, struct ms_block *out, size_t ma
 	size_t count = 0;
 	for (uint64_t pfn = inst->quarantine_head; pfn != MS_NONE;
 	     pfn = meta_slot_free_link_next_load(ms_slot(inst, pfn))) {
+		/* A broken link or a cycle is corruption, not a longer list. */
+		MS_ASSERT(inst, ms_pfn_in_span(inst, pfn) && count < inst->nr_quarantined_blocks,
+			  "quarantine list: link outside the span or list too long", pfn, count);
 		if (count < max_blocks) {
 			out[count].pfn = pfn;
 			out[count].order = meta_slot_order_load(ms_slot(inst, pfn));

@@ -17,6 +17,8 @@
 
 #define BASE 0x1000
 #define FRAMES 64
+/* check_quarantine_link_panics: link the block to itself. */
+#define LINK_TO_ITSELF META_SLOT_LINK_NONE
 
 static struct ms_platform fault_platform;
 static jmp_buf panic_jump;
@@ -253,6 +255,53 @@ START_TEST(test_faults_cached_twice_is_detected)
 }
 END_TEST
 
+START_TEST(test_faults_cached_frame_outside_span_panics)
+{
+	pcp0->pfns[nr_cached - 1] = BASE + FRAMES; /* one past the span */
+	expect_panic(alloc_pfn(0, 0), "cache: frame outside the span");
+	ck_assert_uint_eq(panic_pfn, BASE + FRAMES);
+}
+END_TEST
+
+START_TEST(test_faults_cache_count_above_capacity_panics)
+{
+	atomic_store(&pcp0->nr_cached, MS_PCP_CAPACITY + 1);
+	expect_panic(alloc_pfn(0, 0), "cache: count above capacity");
+	ck_assert_uint_eq(panic_value, MS_PCP_CAPACITY + 1);
+}
+END_TEST
+
+/* A quarantine list whose link leaves the span, or loops, panics instead of
+ * being followed outside the metadata array or forever.  (The panic leaves
+ * the instance lock held: one broken list per test.) */
+static void check_quarantine_link_panics(uint64_t next)
+{
+	struct ms_block blocks[4];
+	size_t nr_blocks;
+
+	ck_assert_int_eq(ms_mark_poisoned(&fx_inst, BASE + 5), MS_OK);
+	ck_assert_int_eq(ms_quarantine_list(&fx_inst, blocks, 4, &nr_blocks), MS_OK);
+	ck_assert_uint_eq(nr_blocks, 1);
+	meta_slot_free_link_next_store(fx_slot(&fx_inst, blocks[0].pfn),
+				       next == LINK_TO_ITSELF ? blocks[0].pfn : next);
+	expect_panic(ms_quarantine_list(&fx_inst, blocks, 4, &nr_blocks),
+		     "quarantine list: link outside the span or list too long");
+}
+
+START_TEST(test_faults_quarantine_link_outside_span_panics)
+{
+	check_quarantine_link_panics(BASE + FRAMES + 7);
+	ck_assert_uint_eq(panic_pfn, BASE + FRAMES + 7);
+}
+END_TEST
+
+START_TEST(test_faults_quarantine_cycle_panics)
+{
+	check_quarantine_link_panics(LINK_TO_ITSELF); /* the block links to itself */
+	ck_assert_uint_eq(panic_value, 1);
+}
+END_TEST
+
 /* Every frame that can still be allocated, once; none may be `poisoned`.
  * nr_allocated frames were allocated before. */
 static void drain_allocator(uint64_t poisoned, uint64_t nr_allocated)
@@ -356,12 +405,16 @@ Suite *faults_suite(void)
 	tcase_add_test(lists, test_faults_tail_marked_free_is_detected);
 	tcase_add_test(lists, test_faults_allocated_flag_cleared);
 	tcase_add_test(lists, test_faults_quarantined_block_marked_free);
+	tcase_add_test(lists, test_faults_quarantine_link_outside_span_panics);
+	tcase_add_test(lists, test_faults_quarantine_cycle_panics);
 	suite_add_tcase(suite, lists);
 
 	tcase_add_checked_fixture(cache, setup_cache, fx_teardown);
 	tcase_add_test(cache, test_faults_cached_refcount_changed);
 	tcase_add_test(cache, test_faults_cached_frame_marked_allocated);
 	tcase_add_test(cache, test_faults_cached_twice_claim_panics);
+	tcase_add_test(cache, test_faults_cached_frame_outside_span_panics);
+	tcase_add_test(cache, test_faults_cache_count_above_capacity_panics);
 	tcase_add_test(cache, test_faults_cached_twice_is_detected);
 	tcase_add_test(cache, test_faults_cached_frame_poisoned);
 	tcase_add_test(cache, test_faults_cached_frame_poisoned_behind_the_cache);
