@@ -2,10 +2,10 @@
  * Allocation and free: option checks, the per-CPU or locked path, zeroing,
  * the claim, and the fallback across zones.
  *
- * The hot path is an order-0 request served by the CPU's cache and the free
- * of an order-0 frame back into it: the argument checks, one pop or push
- * under the cache's lock, the claim or release CAS and plain stores of the
- * epoch.  Everything else (refill and drain, guard bits to clear, poisoned
+ * The hot path is a request up to MS_PCP_MAX_ORDER served by the CPU's
+ * cache, and the free of an order-0 frame back into it: the argument checks,
+ * one pop or push under the cache's lock, the claim or release CAS and plain
+ * stores of the epoch.  Everything else (refill and drain, guard bits to clear, poisoned
  * frames, the locked path, out-of-memory) is out of line, so that the fast
  * path keeps few live registers and no call under the cache lock.
  */
@@ -84,7 +84,7 @@ static uint64_t take_block(struct ms_instance *inst, unsigned order, bool use_ca
 		uint64_t pfn;
 
 		if (use_cache) {
-			pfn = ms_pcp_pop_refill(inst, cpu);
+			pfn = ms_pcp_pop_refill(inst, cpu, order);
 		} else {
 			unsigned long irq_state = ms_lock_irq(inst);
 			pfn = ms_buddy_alloc_locked(inst, order);
@@ -104,7 +104,7 @@ static uint64_t ms_nr_cached(struct ms_instance *inst)
 	uint64_t nr_cached = 0;
 
 	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++)
-		nr_cached += ms_counter_load32(&inst->pcp[cpu].nr_cached);
+		nr_cached += ms_pcp_frames(&inst->pcp[cpu]);
 	return nr_cached;
 }
 
@@ -143,11 +143,12 @@ static inline __attribute__((always_inline)) int alloc_one(struct ms_instance *i
 	int err = check_opts(opts, &stamp_flags);
 	if (err != MS_OK)
 		return err;
-	if (opts->order != 0 || !inst->cache_enabled || (opts->flags & MS_ALLOC_NOCACHE))
+	if (opts->order > MS_PCP_MAX_ORDER || !inst->cache_enabled ||
+	    (opts->flags & MS_ALLOC_NOCACHE))
 		return alloc_slow(inst, opts, stamp_flags, false, 0, MS_NONE, may_drain, out);
 
 	unsigned cpu = (opts->flags & MS_ALLOC_CPU_HINT) ? opts->cpu : ms_current_cpu(inst);
-	uint64_t pfn = ms_pcp_pop(inst, &inst->pcp[cpu]);
+	uint64_t pfn = ms_pcp_pop(inst, &inst->pcp[cpu], opts->order);
 	if (pfn == MS_NONE || frame_poisoned(inst, pfn))
 		return alloc_slow(inst, opts, stamp_flags, true, cpu, pfn, may_drain, out);
 	return hand_out(inst, opts, pfn, stamp_flags, cpu, out);
@@ -186,8 +187,8 @@ void ms_free_released(struct ms_instance *inst, uint64_t pfn, unsigned order)
 		ms_unlock_irq(inst, irq_state);
 		return;
 	}
-	if (order == 0 && inst->cache_enabled) {
-		ms_pcp_push_drain(inst, ms_current_cpu(inst), pfn);
+	if (order <= MS_PCP_MAX_ORDER && inst->cache_enabled) {
+		ms_pcp_push_drain(inst, ms_current_cpu(inst), pfn, order);
 		return;
 	}
 	/* Shortens the locked section by the misses of the coalescing walk. */
@@ -224,7 +225,7 @@ static inline int release(struct meta_slot *slot, unsigned order)
 	return MS_OK;
 }
 
-/* A free bound for the buddy lists (order > 0 or no caches). */
+/* A free other than an order-0 frame into the cache. */
 __attribute__((noinline)) static int free_block(struct ms_instance *inst, uint64_t pfn,
 						unsigned order)
 {
@@ -234,9 +235,10 @@ __attribute__((noinline)) static int free_block(struct ms_instance *inst, uint64
 		return MS_ERANGE;
 	if (pfn & (ms_order_frames(order) - 1))
 		return MS_EALIGN;
-	/* Its buddies' misses overlap the miss on its own slot, which the
-	 * refcount CAS waits for. */
-	ms_buddy_prefetch_buddies(inst, pfn, order);
+	/* Bound for the buddy lists: its buddies' misses overlap the miss on
+	 * its own slot, which the refcount CAS waits for. */
+	if (order > MS_PCP_MAX_ORDER || !inst->cache_enabled)
+		ms_buddy_prefetch_buddies(inst, pfn, order);
 	struct meta_slot *slot = ms_slot(inst, pfn);
 	int err = release(slot, order);
 	if (err != MS_OK)
@@ -282,7 +284,7 @@ int ms_free(struct ms_instance *inst, uint64_t pfn, unsigned order)
 	meta_slot_vtable_store(slot, 0);
 	meta_slot_flags_store(slot, 0);
 	unsigned cpu = ms_current_cpu(inst);
-	if (!ms_pcp_push(inst, &inst->pcp[cpu], pfn))
-		ms_pcp_push_drain(inst, cpu, pfn);
+	if (!ms_pcp_push(inst, &inst->pcp[cpu], pfn, 0))
+		ms_pcp_push_drain(inst, cpu, pfn, 0);
 	return MS_OK;
 }

@@ -5,16 +5,17 @@
  *    has the list's state (FREE + order k + aligned + refcount UNUSED, or
  *    quarantine: POISONED, neither FREE nor ALLOCATED);
  *  - each usable range is tiled exactly by blocks (free, allocated,
- *    quarantined, or a cached single frame), each aligned to its order,
+ *    quarantined, or cached frames), each aligned to its order,
  *    whose tail frames carry neither FREE nor ALLOCATED and refcount UNUSED:
  *    so no free block overlaps another block or an allocated frame;
  *  - reserved frames are never FREE/ALLOCATED;
  *  - counts from the walk equal the list lengths and the instance counters,
- *    and cached frames found equal the caches' counts.
+ *    and cached frames found equal the caches' counts; cached blocks are
+ *    aligned, in usable ranges, and none overlaps another.
  * Precondition: no other operation runs on the instance meanwhile.
  */
 #include "fmt.h"
-#include "internal.h"
+#include "pcp.h"
 
 #define STATE_FLAGS (META_SLOT_FRAME_FLAGS_FREE | META_SLOT_FRAME_FLAGS_ALLOCATED)
 
@@ -139,44 +140,61 @@ static bool in_a_range(const struct ms_instance *inst, uint64_t pfn)
 	return false;
 }
 
-/* Whether pfn is cached before index `index` of cpu's cache (any earlier cache
- * included): a frame cached twice hides another one that is lost. */
-static bool cached_earlier(struct ms_instance *inst, unsigned cpu, uint32_t index, uint64_t pfn)
+/* Whether a block cached before (cpu, order, index) overlaps the block of
+ * `order` at head (a block cached twice hides another that is lost). */
+static bool cached_earlier(struct ms_instance *inst, unsigned cpu, unsigned order,
+			   uint32_t index, uint64_t head)
 {
 	for (unsigned other = 0; other <= cpu; other++) {
-		struct ms_pcp *pcp = &inst->pcp[other];
-		uint32_t end = other == cpu ? index : ms_counter_load32(&pcp->nr_cached);
+		for (unsigned k = 0; k <= MS_PCP_MAX_ORDER; k++) {
+			struct ms_pcp_stack *stack = &inst->pcp[other].stacks[k];
+			uint32_t end = ms_counter_load32(&stack->nr_blocks);
 
-		for (uint32_t i = 0; i < end; i++) {
-			if (pcp->pfns[i] == pfn)
-				return true;
+			if (other == cpu && k == order)
+				end = index;
+			else if (other == cpu && k > order)
+				break;
+			for (uint32_t i = 0; i < end; i++) {
+				uint64_t pfn = stack->pfns[i];
+				if (pfn < head + ms_order_frames(order) && head < pfn + ms_order_frames(k))
+					return true;
+			}
 		}
 	}
 	return false;
 }
 
+/* Each cached block: in a usable range, aligned, head in the cached state. */
 static int check_caches(struct ms_instance *inst, uint64_t *nr_cached, struct ms_text *text)
 {
 	*nr_cached = 0;
 	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++) {
-		struct ms_pcp *pcp = &inst->pcp[cpu];
-		uint32_t count = ms_counter_load32(&pcp->nr_cached);
+		for (unsigned order = 0; order <= MS_PCP_MAX_ORDER; order++) {
+			struct ms_pcp_stack *stack = &inst->pcp[cpu].stacks[order];
+			uint32_t count = ms_counter_load32(&stack->nr_blocks);
 
-		if (count > MS_PCP_CAPACITY)
-			return fail(text, "cache: count above capacity", cpu, count);
-		for (uint32_t i = 0; i < count; i++) {
-			uint64_t pfn = pcp->pfns[i];
-			if (!ms_pfn_in_span(inst, pfn) || !in_a_range(inst, pfn))
-				return fail(text, "cache: frame outside usable ranges", pfn, cpu);
-			struct meta_slot *slot = ms_slot(inst, pfn);
-			if (meta_slot_flags_load(slot) & (STATE_FLAGS | META_SLOT_FRAME_FLAGS_POISONED) ||
-			    meta_slot_refcount_load(slot) != MS_UNUSED)
-				return fail(text, "cache: cached frame not in cached state", pfn,
-					    meta_slot_flags_load(slot));
-			if (cached_earlier(inst, cpu, i, pfn))
-				return fail(text, "cache: frame cached twice", pfn, cpu);
+			if (count > ms_pcp_capacity(order))
+				return fail(text, "cache: count above capacity", cpu, count);
+			for (uint32_t i = 0; i < count; i++) {
+				uint64_t pfn = stack->pfns[i];
+				uint64_t last = pfn + ms_order_frames(order) - 1;
+				if (!ms_pfn_in_span(inst, pfn) || !ms_pfn_in_span(inst, last) ||
+				    !in_a_range(inst, pfn) || !in_a_range(inst, last))
+					return fail(text, "cache: frame outside usable ranges", pfn, cpu);
+				if (pfn & (ms_order_frames(order) - 1))
+					return fail(text, "cache: block not aligned to its order", pfn,
+						    order);
+				struct meta_slot *slot = ms_slot(inst, pfn);
+				if (meta_slot_flags_load(slot) &
+					    (STATE_FLAGS | META_SLOT_FRAME_FLAGS_POISONED) ||
+				    meta_slot_refcount_load(slot) != MS_UNUSED)
+					return fail(text, "cache: cached frame not in cached state", pfn,
+						    meta_slot_flags_load(slot));
+				if (cached_earlier(inst, cpu, order, i, pfn))
+					return fail(text, "cache: frame cached twice", pfn, cpu);
+			}
+			*nr_cached += (uint64_t)count << order;
 		}
-		*nr_cached += count;
 	}
 	return MS_OK;
 }

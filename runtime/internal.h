@@ -132,9 +132,11 @@ static inline bool ms_block_poisoned(struct ms_instance *inst, uint64_t pfn, uns
 	       ms_block_poisoned_scan(inst, pfn, order);
 }
 
-/* pcp.c: caller holds pcp's lock; returns the new number of cached frames. */
-uint32_t ms_pcp_refill_locked(struct ms_instance *inst, struct ms_pcp *pcp);
-uint32_t ms_pcp_drain_locked(struct ms_instance *inst, struct ms_pcp *pcp, uint32_t nr_drain);
+/* pcp.c: caller holds pcp's lock; returns the new number of blocks cached
+ * at the order. */
+uint32_t ms_pcp_refill_locked(struct ms_instance *inst, struct ms_pcp *pcp, unsigned order);
+uint32_t ms_pcp_drain_locked(struct ms_instance *inst, struct ms_pcp *pcp, unsigned order,
+			     uint32_t nr_drain);
 
 /* alloc.c: returns a released block (refcount UNUSED, reset) to the
  * allocator: quarantine, per-CPU cache or buddy lists. */

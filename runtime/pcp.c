@@ -14,8 +14,8 @@ static int batch_order(void)
 	return -1;
 }
 
-/* Whether the smallest free block is at least the batch's order, so that
- * refilling frame by frame would only split that block anyway. */
+/* Whether no free block is smaller than `order`, so that refilling block by
+ * block would only split a block of that order anyway. */
 static bool only_large_blocks_locked(const struct ms_instance *inst, int order)
 {
 	for (int k = 0; k < order; k++) {
@@ -26,108 +26,115 @@ static bool only_large_blocks_locked(const struct ms_instance *inst, int order)
 }
 
 /*
- * Refills an empty or short cache with up to MS_PCP_BATCH frames.  When
- * only large blocks are free, one whole block of the batch's order is taken
- * (its frames are all in the cached state already: flags 0, refcount
- * UNUSED) and stacked so that the lowest PFN is handed out first; otherwise
- * frames come one by one, smallest blocks first.
+ * Refills an empty or short stack of `order` with up to a batch of blocks.
+ * When only blocks of the batch's size or larger are free, one whole block
+ * of MS_PCP_BATCH frames is taken (all its frames are in the cached state
+ * already: no flags, refcount UNUSED) and stacked so that the lowest PFN is
+ * handed out first; otherwise blocks come one by one, smallest first.
  */
-uint32_t ms_pcp_refill_locked(struct ms_instance *inst, struct ms_pcp *pcp)
+uint32_t ms_pcp_refill_locked(struct ms_instance *inst, struct ms_pcp *pcp, unsigned order)
 {
-	uint32_t nr_cached = ms_counter_load32(&pcp->nr_cached);
+	struct ms_pcp_stack *stack = &pcp->stacks[order];
+	uint32_t nr_blocks = ms_counter_load32(&stack->nr_blocks);
+	uint32_t batch = ms_pcp_batch(order);
 	unsigned long irq_state = ms_lock_irq(inst);
-	int order = batch_order();
+	int whole_order = batch_order();
 
-	if (nr_cached == 0 && order > 0 && only_large_blocks_locked(inst, order)) {
-		uint64_t pfn = ms_buddy_alloc_locked(inst, (unsigned)order);
+	if (nr_blocks == 0 && whole_order > (int)order &&
+	    only_large_blocks_locked(inst, whole_order)) {
+		uint64_t pfn = ms_buddy_alloc_locked(inst, (unsigned)whole_order);
 
-		if (pfn != MS_NONE) {
-			meta_slot_order_store(ms_slot(inst, pfn), 0);
-			for (uint32_t i = 0; i < MS_PCP_BATCH; i++)
-				pcp->pfns[i] = pfn + MS_PCP_BATCH - 1 - i;
-			nr_cached = MS_PCP_BATCH;
+		for (uint32_t i = 0; pfn != MS_NONE && i < batch; i++) {
+			uint64_t head = pfn + ((uint64_t)(batch - 1 - i) << order);
+			meta_slot_order_store(ms_slot(inst, head), order);
+			stack->pfns[i] = head;
 		}
+		if (pfn != MS_NONE)
+			nr_blocks = batch;
 	}
-	while (nr_cached < MS_PCP_BATCH) {
-		uint64_t pfn = ms_buddy_alloc_locked(inst, 0);
+	while (nr_blocks < batch) {
+		uint64_t pfn = ms_buddy_alloc_locked(inst, order);
 
 		if (pfn == MS_NONE)
 			break;
-		meta_slot_order_store(ms_slot(inst, pfn), 0);
-		pcp->pfns[nr_cached++] = pfn;
+		meta_slot_order_store(ms_slot(inst, pfn), order);
+		stack->pfns[nr_blocks++] = pfn;
 	}
 	ms_unlock_irq(inst, irq_state);
-	ms_counter_store32(&pcp->nr_cached, nr_cached);
-	return nr_cached;
+	ms_counter_store32(&stack->nr_blocks, nr_blocks);
+	return nr_blocks;
 }
 
 /*
- * Frees of cached frames touch each frame's buddies and, when a buddy is
+ * Frees of cached blocks touch each block's buddies and, when a buddy is
  * free, its list neighbours: cold, scattered slots.  Prefetching them all
  * before taking the instance lock overlaps those misses instead of paying
  * them one by one inside the locked section (see ms_buddy_prefetch_buddies).
  */
 static void prefetch_buddies(const struct ms_instance *inst, const uint64_t *pfns,
-			     uint32_t nr_pfns)
+			     uint32_t nr_pfns, unsigned order)
 {
 	for (uint32_t i = 0; i < nr_pfns; i++)
-		ms_buddy_prefetch_buddies(inst, pfns[i], 0);
+		ms_buddy_prefetch_buddies(inst, pfns[i], order);
 	for (uint32_t i = 0; i < nr_pfns; i++)
-		ms_buddy_prefetch_links(inst, pfns[i], 0);
+		ms_buddy_prefetch_links(inst, pfns[i], order);
 }
 
-/* Moves the nr_drain oldest (bottom) frames to the buddy lists. */
-uint32_t ms_pcp_drain_locked(struct ms_instance *inst, struct ms_pcp *pcp, uint32_t nr_drain)
+/* Moves the nr_drain oldest (bottom) blocks of `order` to the buddy lists. */
+uint32_t ms_pcp_drain_locked(struct ms_instance *inst, struct ms_pcp *pcp, unsigned order,
+			     uint32_t nr_drain)
 {
-	uint32_t nr_cached = ms_counter_load32(&pcp->nr_cached);
+	struct ms_pcp_stack *stack = &pcp->stacks[order];
+	uint32_t nr_blocks = ms_counter_load32(&stack->nr_blocks);
 
-	if (nr_drain > nr_cached)
-		nr_drain = nr_cached;
+	if (nr_drain > nr_blocks)
+		nr_drain = nr_blocks;
 	if (nr_drain == 0)
-		return nr_cached;
-	prefetch_buddies(inst, pcp->pfns, nr_drain);
+		return nr_blocks;
+	prefetch_buddies(inst, stack->pfns, nr_drain, order);
 	unsigned long irq_state = ms_lock_irq(inst);
 	for (uint32_t i = 0; i < nr_drain; i++)
-		ms_buddy_free_locked(inst, pcp->pfns[i], 0);
+		ms_buddy_free_locked(inst, stack->pfns[i], order);
 	ms_unlock_irq(inst, irq_state);
-	for (uint32_t i = nr_drain; i < nr_cached; i++)
-		pcp->pfns[i - nr_drain] = pcp->pfns[i];
-	nr_cached -= nr_drain;
-	ms_counter_store32(&pcp->nr_cached, nr_cached);
-	return nr_cached;
+	for (uint32_t i = nr_drain; i < nr_blocks; i++)
+		stack->pfns[i - nr_drain] = stack->pfns[i];
+	nr_blocks -= nr_drain;
+	ms_counter_store32(&stack->nr_blocks, nr_blocks);
+	return nr_blocks;
 }
 
-/* Refills cpu's cache when empty, or drains a batch when full; under its lock. */
-static void rebalance(struct ms_instance *inst, unsigned cpu)
+/* Refills the stack of `order` of cpu's cache when empty, or drains a batch
+ * when full; under the cache's lock. */
+static void rebalance(struct ms_instance *inst, unsigned cpu, unsigned order)
 {
 	struct ms_pcp *pcp = &inst->pcp[cpu];
 	unsigned long irq_state = ms_irq_save(inst);
 
 	ms_pcp_lock(pcp, &inst->platform);
-	uint32_t nr_cached = ms_counter_load32(&pcp->nr_cached);
-	if (nr_cached == 0)
-		ms_pcp_refill_locked(inst, pcp);
-	else if (nr_cached == MS_PCP_CAPACITY)
-		ms_pcp_drain_locked(inst, pcp, MS_PCP_BATCH);
+	uint32_t nr_blocks = ms_counter_load32(&pcp->stacks[order].nr_blocks);
+	if (nr_blocks == 0)
+		ms_pcp_refill_locked(inst, pcp, order);
+	else if (nr_blocks >= ms_pcp_capacity(order))
+		ms_pcp_drain_locked(inst, pcp, order, ms_pcp_batch(order));
 	ms_pcp_unlock(pcp);
 	ms_irq_restore(inst, irq_state);
 }
 
-uint64_t ms_pcp_pop_refill(struct ms_instance *inst, unsigned cpu)
+uint64_t ms_pcp_pop_refill(struct ms_instance *inst, unsigned cpu, unsigned order)
 {
-	uint64_t pfn = ms_pcp_pop(inst, &inst->pcp[cpu]);
+	uint64_t pfn = ms_pcp_pop(inst, &inst->pcp[cpu], order);
 
 	if (pfn == MS_NONE) {
-		rebalance(inst, cpu);
-		pfn = ms_pcp_pop(inst, &inst->pcp[cpu]);
+		rebalance(inst, cpu, order);
+		pfn = ms_pcp_pop(inst, &inst->pcp[cpu], order);
 	}
 	return pfn;
 }
 
-void ms_pcp_push_drain(struct ms_instance *inst, unsigned cpu, uint64_t pfn)
+void ms_pcp_push_drain(struct ms_instance *inst, unsigned cpu, uint64_t pfn, unsigned order)
 {
-	while (!ms_pcp_push(inst, &inst->pcp[cpu], pfn))
-		rebalance(inst, cpu);
+	while (!ms_pcp_push(inst, &inst->pcp[cpu], pfn, order))
+		rebalance(inst, cpu, order);
 }
 
 void ms_cache_drain(struct ms_instance *inst, unsigned cpu)
@@ -138,7 +145,8 @@ void ms_cache_drain(struct ms_instance *inst, unsigned cpu)
 	unsigned long irq_state = ms_irq_save(inst);
 
 	ms_pcp_lock(pcp, &inst->platform);
-	ms_pcp_drain_locked(inst, pcp, MS_PCP_CAPACITY);
+	for (unsigned order = 0; order <= MS_PCP_MAX_ORDER; order++)
+		ms_pcp_drain_locked(inst, pcp, order, MS_PCP_CAPACITY);
 	ms_pcp_unlock(pcp);
 	ms_irq_restore(inst, irq_state);
 }

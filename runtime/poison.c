@@ -28,7 +28,31 @@ bool ms_block_poisoned_scan(struct ms_instance *inst, uint64_t pfn, unsigned ord
 	return false;
 }
 
-/* Removes pfn from any per-CPU cache; true if it was cached. */
+/* Removes the cached block containing pfn from cpu's stack of `order` and
+ * quarantines it; true if there was one.  Caller holds the cache's lock. */
+static bool uncache_locked(struct ms_instance *inst, struct ms_pcp *pcp, unsigned order,
+			   uint64_t pfn)
+{
+	struct ms_pcp_stack *stack = &pcp->stacks[order];
+	uint64_t head = pfn & ~(ms_order_frames(order) - 1);
+	uint32_t nr_blocks = ms_counter_load32(&stack->nr_blocks);
+
+	for (uint32_t i = 0; i < nr_blocks; i++) {
+		if (stack->pfns[i] != head)
+			continue;
+		for (uint32_t j = i + 1; j < nr_blocks; j++)
+			stack->pfns[j - 1] = stack->pfns[j];
+		ms_counter_store32(&stack->nr_blocks, nr_blocks - 1);
+		unsigned long irq_state = ms_lock_irq(inst);
+		ms_quarantine_locked(inst, head, order);
+		ms_unlock_irq(inst, irq_state);
+		return true;
+	}
+	return false;
+}
+
+/* Quarantines the cached block (any CPU, any order) containing pfn; true if
+ * there was one. */
 static bool uncache(struct ms_instance *inst, uint64_t pfn)
 {
 	bool found = false;
@@ -38,20 +62,8 @@ static bool uncache(struct ms_instance *inst, uint64_t pfn)
 		unsigned long irq_state = ms_irq_save(inst);
 
 		ms_pcp_lock(pcp, &inst->platform);
-		uint32_t nr_cached = ms_counter_load32(&pcp->nr_cached);
-		for (uint32_t i = 0; i < nr_cached && !found; i++) {
-			if (pcp->pfns[i] != pfn)
-				continue;
-			for (uint32_t j = i + 1; j < nr_cached; j++)
-				pcp->pfns[j - 1] = pcp->pfns[j];
-			ms_counter_store32(&pcp->nr_cached, nr_cached - 1);
-			found = true;
-		}
-		if (found) {
-			unsigned long lock_state = ms_lock_irq(inst);
-			ms_quarantine_locked(inst, pfn, 0);
-			ms_unlock_irq(inst, lock_state);
-		}
+		for (unsigned order = 0; order <= MS_PCP_MAX_ORDER && !found; order++)
+			found = uncache_locked(inst, pcp, order, pfn);
 		ms_pcp_unlock(pcp);
 		ms_irq_restore(inst, irq_state);
 	}

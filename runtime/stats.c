@@ -10,13 +10,20 @@
 void ms_stats(struct ms_instance *inst, struct ms_stats *out)
 {
 	uint64_t nr_cached = 0, nr_alloc_events = 0, nr_free_events = 0;
+	uint64_t nr_cached_blocks[MS_NR_ORDERS] = {0};
 
 	if (inst == NULL || out == NULL)
 		return;
 	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++) {
-		nr_cached += ms_counter_load32(&inst->pcp[cpu].nr_cached);
-		nr_alloc_events += ms_counter_load64(&inst->pcp[cpu].nr_alloc_events);
-		nr_free_events += ms_counter_load64(&inst->pcp[cpu].nr_free_events);
+		struct ms_pcp *pcp = &inst->pcp[cpu];
+
+		for (unsigned order = 0; order <= MS_PCP_MAX_ORDER; order++) {
+			uint32_t nr_blocks = ms_counter_load32(&pcp->stacks[order].nr_blocks);
+			nr_cached_blocks[order] += nr_blocks;
+			nr_cached += (uint64_t)nr_blocks << order;
+		}
+		nr_alloc_events += ms_counter_load64(&pcp->nr_alloc_events);
+		nr_free_events += ms_counter_load64(&pcp->nr_free_events);
 	}
 	unsigned long irq_state = ms_lock_irq(inst);
 	out->nr_frames = inst->nr_frames;
@@ -26,8 +33,10 @@ void ms_stats(struct ms_instance *inst, struct ms_stats *out)
 	out->nr_quarantined = inst->nr_quarantined_frames;
 	out->nr_quarantined_blocks = inst->nr_quarantined_blocks;
 	out->nr_allocated = inst->nr_usable_frames - out->nr_free - out->nr_quarantined;
-	for (unsigned order = 0; order <= MS_MAX_ORDER; order++)
+	for (unsigned order = 0; order <= MS_MAX_ORDER; order++) {
 		out->nr_free_blocks[order] = inst->nr_free_blocks[order];
+		out->nr_cached_blocks[order] = nr_cached_blocks[order];
+	}
 	out->nr_alloc_events = nr_alloc_events + inst->nr_locked_alloc_events;
 	out->nr_free_events = nr_free_events + inst->nr_locked_free_events;
 	ms_unlock_irq(inst, irq_state);
@@ -36,7 +45,7 @@ void ms_stats(struct ms_instance *inst, struct ms_stats *out)
 /*
  * Unusable free index (as Linux's extfrag): for order k, the share of free
  * frames in blocks smaller than 2^k, i.e. free frames that cannot serve an
- * order-k request.  Cached frames count as order-0 blocks.  Example: free
+ * order-k request.  Cached blocks count at their order.  Example: free
  * blocks {order 0: 4, order 2: 1} = 8 frames; for k = 1 the 4 order-0 frames
  * are unusable, 500 permille; for k = 3 all are, 1000 permille.
  */
@@ -47,7 +56,8 @@ void ms_fragmentation(struct ms_instance *inst, struct ms_frag *out)
 	if (inst == NULL || out == NULL)
 		return;
 	ms_stats(inst, &stats);
-	stats.nr_free_blocks[0] += stats.nr_cached;
+	for (unsigned order = 0; order <= MS_MAX_ORDER; order++)
+		stats.nr_free_blocks[order] += stats.nr_cached_blocks[order];
 	out->largest_free_order = -1;
 	for (unsigned order = 0; order <= MS_MAX_ORDER; order++) {
 		if (stats.nr_free_blocks[order] != 0)

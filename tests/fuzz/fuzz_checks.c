@@ -207,17 +207,22 @@ void fz_observe(struct fz_input *in)
 
 	ms_stats(&fz.inst, &stats);
 	ms_fragmentation(&fz.inst, &frag);
-	stats.nr_free_blocks[0] += stats.nr_cached;
 	int largest = -1;
+	uint64_t nr_cached = 0;
 	for (unsigned order = 0; order <= MS_MAX_ORDER; order++) {
-		if (stats.nr_free_blocks[order] != 0)
+		nr_cached += stats.nr_cached_blocks[order] << order;
+		if (stats.nr_free_blocks[order] + stats.nr_cached_blocks[order] != 0)
 			largest = (int)order;
 		if (frag.unusable_free_permille[order] > 1000)
 			fz_fail("fragmentation order %u: %u permille", order,
 				frag.unusable_free_permille[order]);
 	}
 	if (frag.largest_free_order != largest)
-		fz_fail("largest free order %d, lists say %d", frag.largest_free_order, largest);
+		fz_fail("largest free order %d, lists and caches say %d", frag.largest_free_order,
+			largest);
+	if (nr_cached != stats.nr_cached)
+		fz_fail("cached blocks make %llu frames, nr_cached says %llu",
+			(unsigned long long)nr_cached, (unsigned long long)stats.nr_cached);
 	check_dump(fz_u8(in));
 	const void *meta = ms_metadata_of(&fz.inst, pfn, 1, &nr_bytes);
 	bool in_span = fm_in_span(&fz.model, pfn);

@@ -199,18 +199,18 @@ END_TEST
 
 /*
  * Per-CPU cache, cache on.  The first order-0 allocation refills CPU 0's
- * cache with a batch and takes one frame: MS_PCP_BATCH - 1 stay cached,
- * pfns[nr_cached - 1] is handed out next.
+ * order-0 stack with a batch and takes one frame: MS_PCP_BATCH - 1 stay
+ * cached, pcp0->pfns[nr_cached - 1] is handed out next.
  */
-static struct ms_pcp *pcp0;
+static struct ms_pcp_stack *pcp0;
 static uint32_t nr_cached;
 
 static void setup_cache(void)
 {
 	init_instance(true);
 	alloc_pfn(0, 0);
-	pcp0 = &fx_inst.pcp[0];
-	nr_cached = atomic_load(&pcp0->nr_cached);
+	pcp0 = &fx_inst.pcp[0].stacks[0];
+	nr_cached = atomic_load(&pcp0->nr_blocks);
 	ck_assert_uint_eq(nr_cached, MS_PCP_BATCH - 1);
 	fx_assert_consistent(&fx_inst);
 }
@@ -265,7 +265,7 @@ END_TEST
 
 START_TEST(test_faults_cache_count_above_capacity_panics)
 {
-	atomic_store(&pcp0->nr_cached, MS_PCP_CAPACITY + 1);
+	atomic_store(&pcp0->nr_blocks, MS_PCP_CAPACITY + 1);
 	expect_panic(alloc_pfn(0, 0), "cache: count above capacity");
 	ck_assert_uint_eq(panic_value, MS_PCP_CAPACITY + 1);
 }

@@ -366,6 +366,116 @@ START_TEST(test_lifecycle_caches_drained_before_oom)
 }
 END_TEST
 
+/* Blocks up to MS_PCP_MAX_ORDER are cached per CPU like frames: the first
+ * order-2 request stacks a batch cut from one whole block (lowest first), a
+ * free goes back on top, the next request takes it again in a new epoch. */
+START_TEST(test_lifecycle_high_order_cached_and_reused)
+{
+	struct ms_handle first, again;
+	struct ms_stats stats;
+	uint32_t batch = MS_PCP_BATCH >> 2;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 2, MS_ALLOC_NOZERO, &first), MS_OK);
+	ck_assert_uint_eq(first.pfn, BASE);
+	ms_stats(&fx_inst, &stats);
+	ck_assert_uint_eq(stats.nr_cached_blocks[2], batch - 1);
+	ck_assert_uint_eq(stats.nr_cached, (batch - 1) * 4);
+	ck_assert_uint_eq(stats.nr_free, FRAMES - 4);
+	ck_assert_uint_eq(stats.nr_allocated, 4);
+	fx_assert_consistent(&fx_inst);
+
+	ck_assert_int_eq(ms_free(&fx_inst, first.pfn, 2), MS_OK);
+	ms_stats(&fx_inst, &stats);
+	ck_assert_uint_eq(stats.nr_cached_blocks[2], batch);
+	ck_assert_uint_eq(stats.nr_free_blocks[2], 0); /* cached, not on a list */
+	fx_assert_consistent(&fx_inst);
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 2, MS_ALLOC_NOZERO, &again), MS_OK);
+	ck_assert_uint_eq(again.pfn, first.pfn);
+	ck_assert_uint_gt(again.generation, first.generation);
+	struct meta_slot *slot = fx_slot(&fx_inst, again.pfn);
+	ck_assert_uint_eq(meta_slot_order_load(slot), 2);
+	ck_assert_uint_eq(meta_slot_refcount_load(slot), 1);
+	ck_assert(ms_handle_live(&fx_inst, again));
+	ck_assert(!ms_handle_live(&fx_inst, first));
+	ck_assert_int_eq(ms_free(&fx_inst, again.pfn, 1), MS_EWRONGORDER);
+	ck_assert_int_eq(ms_free(&fx_inst, again.pfn, 2), MS_OK);
+	ck_assert_int_eq(ms_free(&fx_inst, again.pfn, 2), MS_EDOUBLEFREE);
+	ms_cache_drain_all(&fx_inst);
+	ck_assert_uint_eq(fx_inst.nr_free_blocks[10], 1);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
+/* Poisoning a tail frame of a cached order-2 block quarantines the block at
+ * once; it is never handed out. */
+START_TEST(test_lifecycle_poisoned_cached_block_quarantined_now)
+{
+	struct ms_handle handle;
+	struct ms_stats stats;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 2, MS_ALLOC_NOZERO, &handle), MS_OK);
+	ck_assert_uint_eq(handle.pfn, BASE); /* BASE + 4 is cached on top */
+	ck_assert_int_eq(ms_mark_poisoned(&fx_inst, BASE + 6), MS_OK);
+	ms_stats(&fx_inst, &stats);
+	ck_assert_uint_eq(stats.nr_quarantined, 4);
+	ck_assert_uint_eq(stats.nr_quarantined_blocks, 1);
+	ck_assert_uint_eq(stats.nr_cached_blocks[2], (MS_PCP_BATCH >> 2) - 2);
+	fx_assert_consistent(&fx_inst);
+	struct ms_block block;
+	size_t nr_blocks;
+	ck_assert_int_eq(ms_quarantine_list(&fx_inst, &block, 1, &nr_blocks), MS_OK);
+	ck_assert_uint_eq(block.pfn, BASE + 4);
+	ck_assert_uint_eq(block.order, 2);
+	ck_assert_int_eq(fx_alloc(&fx_inst, 2, MS_ALLOC_NOZERO, &handle), MS_OK);
+	ck_assert_uint_eq(handle.pfn, BASE + 8);
+}
+END_TEST
+
+/* A stack over its capacity drains a batch (its oldest blocks) to the lists. */
+START_TEST(test_lifecycle_high_order_stack_drains_when_full)
+{
+	enum { NR_BLOCKS = 200 };
+	struct ms_handle handles[NR_BLOCKS];
+	struct ms_stats stats;
+	uint32_t capacity = MS_PCP_CAPACITY >> 1;
+
+	for (int i = 0; i < NR_BLOCKS; i++)
+		ck_assert_int_eq(fx_alloc(&fx_inst, 1, MS_ALLOC_NOZERO, &handles[i]), MS_OK);
+	for (int i = 0; i < NR_BLOCKS; i++)
+		ck_assert_int_eq(ms_free(&fx_inst, handles[i].pfn, 1), MS_OK);
+	ms_stats(&fx_inst, &stats);
+	ck_assert_uint_le(stats.nr_cached_blocks[1], capacity);
+	ck_assert_uint_gt(stats.nr_cached_blocks[1], capacity - (MS_PCP_BATCH >> 1));
+	ck_assert_uint_eq(stats.nr_free, FRAMES);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
+/* Blocks parked in another CPU's higher-order stack are drained (and so
+ * coalesced) before a large request reports out-of-memory. */
+START_TEST(test_lifecycle_high_order_caches_drained_before_oom)
+{
+	struct ms_handle handles[32];
+	int nr_large = 0;
+
+	ms_hosted_set_cpu(1);
+	for (int i = 0; i < 32; i++)
+		ck_assert_int_eq(fx_alloc(&fx_inst, 3, MS_ALLOC_NOZERO, &handles[i]), MS_OK);
+	for (int i = 0; i < 32; i++)
+		ck_assert_int_eq(ms_free(&fx_inst, handles[i].pfn, 3), MS_OK);
+	ms_hosted_set_cpu(0);
+	while (fx_alloc(&fx_inst, 9, MS_ALLOC_NOZERO, &handles[nr_large]) == MS_OK)
+		nr_large++;
+	ck_assert_int_eq(nr_large, 2); /* all 1024 frames, none left in a cache */
+	fx_assert_consistent(&fx_inst);
+	for (int i = 0; i < nr_large; i++)
+		ck_assert_int_eq(ms_free(&fx_inst, handles[i].pfn, 9), MS_OK);
+	ck_assert_uint_eq(fx_inst.nr_free_blocks[10], 1);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
 START_TEST(test_lifecycle_corrupt_claim_panics)
 {
 	/* A frame on a free list whose refcount is not UNUSED: the claim panics. */
@@ -405,6 +515,10 @@ Suite *lifecycle_suite(void)
 	tcase_add_test(cache, test_lifecycle_cache_stamps_owner_cpu);
 	tcase_add_test(cache, test_lifecycle_cached_frames_count_as_free);
 	tcase_add_test(cache, test_lifecycle_caches_drained_before_oom);
+	tcase_add_test(cache, test_lifecycle_high_order_cached_and_reused);
+	tcase_add_test(cache, test_lifecycle_high_order_stack_drains_when_full);
+	tcase_add_test(cache, test_lifecycle_high_order_caches_drained_before_oom);
+	tcase_add_test(poison, test_lifecycle_poisoned_cached_block_quarantined_now);
 	suite_add_tcase(suite, epoch);
 	suite_add_tcase(suite, refs);
 	suite_add_tcase(suite, poison);

@@ -23,7 +23,8 @@
  * Concurrency: every function may be called from any thread/CPU at any time,
  * except ms_init, ms_add_range, ms_set_cache_enabled (call before sharing the
  * instance) and ms_check (call while no other operation runs on it).  Each
- * instance has a ticket lock; each CPU's order-0 cache has its own lock,
+ * instance has a ticket lock; each CPU's cache (blocks of orders 0 to
+ * MS_PCP_MAX_ORDER) has its own lock,
  * uncontended except when another CPU drains it before reporting MS_ENOMEM.
  * Interrupt handlers may allocate only if the platform's irq_save masks them.
  *
@@ -48,12 +49,20 @@ struct meta_slot;
 #endif
 #define MS_NR_ORDERS (MS_MAX_ORDER + 1)
 
-/* Number of per-CPU order-0 caches per instance; cpu ids are 0..MS_MAX_CPUS-1. */
+/* Number of per-CPU caches per instance; cpu ids are 0..MS_MAX_CPUS-1. */
 #ifndef MS_MAX_CPUS
 #define MS_MAX_CPUS 16
 #endif
 
-/* Frames one per-CPU cache holds at most, and frames moved per refill/drain. */
+/* Largest order the per-CPU caches hold (default 3, Linux's "costly" order:
+ * blocks up to 32 KiB skip the instance lock; larger ones always take it). */
+#ifndef MS_PCP_MAX_ORDER
+#define MS_PCP_MAX_ORDER 3
+#endif
+#define MS_PCP_NR_ORDERS (MS_PCP_MAX_ORDER + 1)
+
+/* Frames one per-CPU cache holds at most per order, and frames moved per
+ * refill/drain: MS_PCP_CAPACITY >> k and MS_PCP_BATCH >> k blocks of order k. */
 #ifndef MS_PCP_CAPACITY
 #define MS_PCP_CAPACITY 256
 #endif
@@ -68,6 +77,9 @@ struct meta_slot;
 
 _Static_assert(MS_MAX_ORDER >= 0 && MS_MAX_ORDER <= 30, "MS_MAX_ORDER out of range");
 _Static_assert(MS_PCP_BATCH > 0 && MS_PCP_BATCH <= MS_PCP_CAPACITY, "bad per-CPU batch");
+_Static_assert(MS_PCP_MAX_ORDER >= 0 && MS_PCP_MAX_ORDER <= MS_MAX_ORDER &&
+		       (MS_PCP_BATCH >> MS_PCP_MAX_ORDER) > 0,
+	       "MS_PCP_MAX_ORDER: at most MS_MAX_ORDER, and a batch holds one block of it");
 
 /* Error codes: 0 is success, every error is negative. */
 enum ms_err {
@@ -138,7 +150,7 @@ enum ms_purpose {
 
 /* ms_alloc_opts.flags */
 #define MS_ALLOC_NOZERO 0x1u   /* do not zero (ignored for MS_PURPOSE_PAGE_TABLE) */
-#define MS_ALLOC_NOCACHE 0x2u  /* bypass the per-CPU cache for order 0 */
+#define MS_ALLOC_NOCACHE 0x2u  /* bypass the per-CPU cache (orders 0..MS_PCP_MAX_ORDER) */
 #define MS_ALLOC_CPU_HINT 0x4u /* use opts.cpu's cache instead of platform cpu_id */
 
 /* Zero-initialised options mean: order 0, zeroed, kernel purpose, current CPU. */
@@ -169,12 +181,17 @@ struct ms_lock {
 	_Atomic uint32_t now_serving;
 };
 
+/* One order's cached blocks (head PFNs), the most recent on top. */
+struct ms_pcp_stack {
+	_Atomic uint32_t nr_blocks;
+	uint64_t pfns[MS_PCP_CAPACITY];
+};
+
 struct ms_pcp {
 	_Alignas(64) _Atomic uint32_t busy; /* per-cache spinlock, see pcp.c */
-	_Atomic uint32_t nr_cached;
 	_Atomic uint64_t nr_alloc_events; /* owner-written counters, summed on read */
 	_Atomic uint64_t nr_free_events;
-	uint64_t pfns[MS_PCP_CAPACITY];
+	struct ms_pcp_stack stacks[MS_PCP_NR_ORDERS]; /* stacks[k]: blocks of order k */
 };
 
 struct ms_range {
@@ -221,6 +238,7 @@ struct ms_stats {
 	uint64_t nr_quarantined;
 	uint64_t nr_quarantined_blocks;
 	uint64_t nr_free_blocks[MS_NR_ORDERS]; /* buddy lists only */
+	uint64_t nr_cached_blocks[MS_NR_ORDERS]; /* per-CPU caches only */
 	uint64_t nr_alloc_events;  /* successful allocations, all CPUs */
 	uint64_t nr_free_events;   /* frees (direct and last put) */
 };
