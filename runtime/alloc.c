@@ -51,10 +51,9 @@ __attribute__((noinline)) static void zero_block(struct ms_instance *inst, uint6
 }
 
 /* Zeroes (when asked), claims and describes the block for the caller. */
-static inline __attribute__((always_inline)) int hand_out(struct ms_instance *inst,
-							   const struct ms_alloc_opts *opts,
-			   uint64_t pfn, uint32_t stamp_flags, uint32_t owner_cpu,
-			   struct ms_handle *out)
+static inline __attribute__((always_inline)) int
+hand_out(struct ms_instance *inst, const struct ms_alloc_opts *opts, uint64_t pfn,
+	 uint32_t stamp_flags, uint32_t owner_cpu, struct ms_handle *out)
 {
 	if (wants_zero(opts))
 		zero_block(inst, pfn, opts->order);
@@ -132,9 +131,10 @@ __attribute__((noinline)) static int alloc_slow(struct ms_instance *inst,
 	return hand_out(inst, opts, pfn, stamp_flags, use_cache ? cpu : UINT32_MAX, out);
 }
 
-static inline __attribute__((always_inline)) int alloc_one(struct ms_instance *inst,
-							    const struct ms_alloc_opts *opts,
-			    struct ms_handle *out, bool may_drain)
+/* always_inline: ms_alloc is the hot path, ms_alloc_zones gets its own copy. */
+static inline __attribute__((always_inline)) int
+alloc_one(struct ms_instance *inst, const struct ms_alloc_opts *opts, struct ms_handle *out,
+	  bool may_drain)
 {
 	uint32_t stamp_flags;
 
@@ -248,17 +248,15 @@ __attribute__((noinline)) static int free_block(struct ms_instance *inst, uint64
 	return MS_OK;
 }
 
-/* An order-0 free whose release failed or found guard bits: says why, or
- * finishes it after a race (the CAS retried) or with the guard's slow path. */
-__attribute__((noinline)) static int free_frame_slow(struct ms_instance *inst, uint64_t pfn,
-						     bool released)
+/* An order-0 free whose first release attempt failed: says why, or retries
+ * after a race with another free, get or put. */
+__attribute__((noinline)) static int free_frame_slow(struct ms_instance *inst, uint64_t pfn)
 {
-	if (!released) {
-		int err = release(ms_slot(inst, pfn), 0);
-		if (err != MS_OK)
-			return err;
-	}
-	ms_slot_reset_free(ms_slot(inst, pfn));
+	struct meta_slot *slot = ms_slot(inst, pfn);
+	int err = release(slot, 0);
+	if (err != MS_OK)
+		return err;
+	ms_slot_reset_free(slot);
 	ms_free_released(inst, pfn, 0);
 	return MS_OK;
 }
@@ -277,12 +275,11 @@ int ms_free(struct ms_instance *inst, uint64_t pfn, unsigned order)
 	uint32_t refs = 1;
 	if (!(meta_slot_flags_load(slot) & META_SLOT_FRAME_FLAGS_ALLOCATED) ||
 	    meta_slot_order_load(slot) != 0 || !meta_slot_refcount_cas(slot, &refs, MS_UNUSED))
-		return free_frame_slow(inst, pfn, false);
-	if (meta_slot_guard_load(slot) != META_SLOT_META_GUARD_NONE)
-		return free_frame_slow(inst, pfn, true);
-	ms_slot_end_epoch(slot);
-	meta_slot_vtable_store(slot, 0);
-	meta_slot_flags_store(slot, 0);
+		return free_frame_slow(inst, pfn);
+	if (!ms_slot_reset_free_clean(slot)) { /* guard bits cleared, or poisoned */
+		ms_free_released(inst, pfn, 0);
+		return MS_OK;
+	}
 	unsigned cpu = ms_current_cpu(inst);
 	if (!ms_pcp_push(inst, &inst->pcp[cpu], pfn, 0))
 		ms_pcp_push_drain(inst, cpu, pfn, 0);
