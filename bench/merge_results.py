@@ -1,7 +1,7 @@
 """Folds the per-compiler benchmark results into build/bench/results.json.
 
-The first file's machine, compiler and rows become the top-level fields the
-issue asks for; every file (the first included) is also kept under "builds",
+The first file's machine, compiler and rows become the top-level fields of
+results.json; every file (the first included) is also kept under "builds",
 so gcc and clang figures sit side by side.
 
     merge_results.py -o OUT results-gcc.json results-clang.json

@@ -1,6 +1,6 @@
 """The layout of layout/slot.yaml, proven by three oracles that do not read the generator.
 
-The expected table is the one the project's issue specifies (x86_64); each
+The expected table is the project's specified layout (x86_64); each
 oracle (the C compiler, pycparser, DWARF via pahole) must agree with it and
 with the layout JSON, and each must catch a deliberately wrong header.
 """
