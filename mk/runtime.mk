@@ -75,7 +75,8 @@ endef
 $(eval $(call RUNTIME_VARIANT,hosted,$(CC),-O2,))
 $(eval $(call RUNTIME_VARIANT,asan,$(CC),$(RUNTIME_SAN_ASAN),))
 $(eval $(call RUNTIME_VARIANT,tsan,$(CC),$(RUNTIME_SAN_TSAN),))
-$(eval $(call RUNTIME_VARIANT,order18,$(CC),-O2 -DMS_MAX_ORDER=18,))
+# The largest buddy order, with the per-CPU caches holding order 0 only.
+$(eval $(call RUNTIME_VARIANT,order18,$(CC),-O2 -DMS_MAX_ORDER=18 -DMS_PCP_MAX_ORDER=0,))
 
 RUNTIME_LIB := $(RUNTIME_OUT)/libmetaslot.a
 
@@ -111,7 +112,7 @@ test-runtime-lint:
 .PHONY: test-runtime
 test-runtime: $(RUNTIME_hosted_RUNNER) $(RUNTIME_order18_RUNNER) test-runtime-freestanding test-runtime-lint
 	$(RUNTIME_hosted_RUNNER)
-	@echo "runtime: the suites again with MS_MAX_ORDER=18"
+	@echo "runtime: the suites again with MS_MAX_ORDER=18 MS_PCP_MAX_ORDER=0"
 	MS_STRESS_OPS=200000 $(RUNTIME_order18_RUNNER)
 
 .PHONY: test-layout

@@ -366,6 +366,7 @@ START_TEST(test_lifecycle_caches_drained_before_oom)
 }
 END_TEST
 
+#if MS_PCP_MAX_ORDER >= 3 /* the tests below cache orders 1, 2 and 3 */
 /* Blocks up to MS_PCP_MAX_ORDER are cached per CPU like frames: the first
  * order-2 request stacks a batch cut from one whole block (lowest first), a
  * free goes back on top, the next request takes it again in a new epoch. */
@@ -475,6 +476,7 @@ START_TEST(test_lifecycle_high_order_caches_drained_before_oom)
 	fx_assert_consistent(&fx_inst);
 }
 END_TEST
+#endif
 
 START_TEST(test_lifecycle_corrupt_claim_panics)
 {
@@ -515,10 +517,12 @@ Suite *lifecycle_suite(void)
 	tcase_add_test(cache, test_lifecycle_cache_stamps_owner_cpu);
 	tcase_add_test(cache, test_lifecycle_cached_frames_count_as_free);
 	tcase_add_test(cache, test_lifecycle_caches_drained_before_oom);
+#if MS_PCP_MAX_ORDER >= 3
 	tcase_add_test(cache, test_lifecycle_high_order_cached_and_reused);
 	tcase_add_test(cache, test_lifecycle_high_order_stack_drains_when_full);
 	tcase_add_test(cache, test_lifecycle_high_order_caches_drained_before_oom);
 	tcase_add_test(poison, test_lifecycle_poisoned_cached_block_quarantined_now);
+#endif
 	suite_add_tcase(suite, epoch);
 	suite_add_tcase(suite, refs);
 	suite_add_tcase(suite, poison);
