@@ -145,13 +145,15 @@ bool selftest_pcp_conservation(char *why, size_t why_bytes)
 	if (!chain_init(&chain, PCP_FRAMES))
 		FAIL("no room for the list of frames");
 	for (unsigned i = 0; i < PCP_FRAMES; i++) {
-		struct ms_alloc_opts opts = {.flags = MS_ALLOC_NOZERO | MS_ALLOC_CPU_HINT,
+		/* Every cached order on every one of the CPUs. */
+		struct ms_alloc_opts opts = {.order = (i / PCP_CPUS) % (MS_PCP_MAX_ORDER + 1),
+					     .flags = MS_ALLOC_NOZERO | MS_ALLOC_CPU_HINT,
 					     .cpu = i % PCP_CPUS};
 		struct ms_handle h;
 
 		if (zones_alloc(ZONE_NORMAL, &opts, &h, NULL) != MS_OK)
 			break;
-		chain_push(&chain, h.pfn, 0);
+		chain_push(&chain, h.pfn, opts.order);
 	}
 	uint64_t allocated = chain.nr_frames; /* with the list's own frame */
 	uint64_t via_cache = chain.nr_blocks - 1;
@@ -161,7 +163,8 @@ bool selftest_pcp_conservation(char *why, size_t why_bytes)
 	if (free_mid + allocated != free_before || free_after != free_before)
 		FAIL("free frames %lu -> %lu (+%lu allocated) -> %lu", free_before, free_mid,
 		     allocated, free_after);
-	kprintf("selftest:   %lu frames through %d per-CPU caches, %lu free before and after\n",
-		via_cache, PCP_CPUS, free_after);
+	kprintf("selftest:   %lu blocks of orders 0-%d (%lu frames) through %d per-CPU caches, "
+		"%lu free before and after\n",
+		via_cache, MS_PCP_MAX_ORDER, allocated, PCP_CPUS, free_after);
 	return selftest_same_state(&before, why, why_bytes);
 }
