@@ -121,6 +121,21 @@ static void machine_name(char *out, size_t out_bytes)
 	snprintf(out + len, out_bytes - len, ", %d CPUs", nr_cpus);
 }
 
+/* text as a JSON string: quotes, backslashes and control characters escaped. */
+static void json_string(FILE *out, const char *text)
+{
+	fputc('"', out);
+	for (const unsigned char *c = (const unsigned char *)text; *c != '\0'; c++) {
+		if (*c == '"' || *c == '\\')
+			fprintf(out, "\\%c", *c);
+		else if (*c < 0x20)
+			fprintf(out, "\\u%04x", *c);
+		else
+			fputc(*c, out);
+	}
+	fputc('"', out);
+}
+
 #define BENCH_STR(x) BENCH_STR2(x)
 #define BENCH_STR2(x) #x
 
@@ -158,6 +173,15 @@ int main(int argc, char **argv)
 	if (nr_runs < 1 || nr_runs > 64)
 		nr_runs = 5;
 
+	bool known = only == NULL;
+	for (size_t i = 0; i < NR_ROWS && !known; i++)
+		known = strcmp(only, rows[i].name) == 0;
+	if (!known) {
+		fprintf(stderr, "bench: no row named '%s' (see the table of `bench` for the names)\n",
+			only);
+		return 2;
+	}
+
 	char machine[256];
 	machine_name(machine, sizeof(machine));
 	printf("metaslot bench: %s; %s; median of %d runs; ns per alloc+free pair\n", machine,
@@ -176,16 +200,20 @@ int main(int argc, char **argv)
 		perror(json_path);
 		return 1;
 	}
-	if (json != NULL)
-		fprintf(json, "{\"machine\": \"%s\", \"compiler\": \"%s\", \"runs\": %d, \"rows\": [",
-			machine, compiler_name(), nr_runs);
+	if (json != NULL) {
+		fprintf(json, "{\"machine\": ");
+		json_string(json, machine);
+		fprintf(json, ", \"compiler\": ");
+		json_string(json, compiler_name());
+		fprintf(json, ", \"runs\": %d, \"rows\": [", nr_runs);
+	}
 	double limit_ns = results[0].median_ns;
 	bool first = true;
 	for (size_t i = 0; i < NR_ROWS; i++) {
 		if (!done[i])
 			continue;
 		double ratio = rows[i].has_ratio ? results[i].median_ns / limit_ns : 0;
-		double speedup = 0;
+		double speedup = 0; /* 0: no speedup, or its one-thread row was not run */
 		for (size_t j = 0; rows[i].speedup_of != NULL && j < NR_ROWS; j++) {
 			if (done[j] && strcmp(rows[j].name, rows[i].speedup_of) == 0)
 				speedup = results[j].median_ns / results[i].median_ns;
@@ -196,7 +224,7 @@ int main(int argc, char **argv)
 			printf(" %7.2f", ratio);
 		else
 			printf(" %7s", "-");
-		if (rows[i].speedup_of != NULL)
+		if (speedup > 0)
 			printf(" %8.2f\n", speedup);
 		else
 			printf(" %8s\n", "-");
@@ -211,7 +239,7 @@ int main(int argc, char **argv)
 		else
 			fprintf(json, "null");
 		fprintf(json, ", \"speedup\": ");
-		if (rows[i].speedup_of != NULL)
+		if (speedup > 0)
 			fprintf(json, "%.3f}", speedup);
 		else
 			fprintf(json, "null}");

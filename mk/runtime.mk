@@ -143,4 +143,10 @@ bench: $(foreach cc,$(RUNTIME_BENCH_CCS),$(RUNTIME_BENCH_OUT)/$(cc)/bench)
 	$(PYTHON) bench/merge_results.py -o $(RUNTIME_BENCH_OUT)/results.json \
 		$(foreach cc,$(RUNTIME_BENCH_CCS),$(RUNTIME_BENCH_OUT)/results-$(cc).json)
 
-TESTS += test-runtime test-layout test-sanitize
+# The benchmark's bookkeeping (rows, ratios, speedups, JSON), at a tenth of
+# the work; the figures themselves are `make bench`'s.
+.PHONY: test-bench
+test-bench: $(foreach cc,$(RUNTIME_BENCH_CCS),$(RUNTIME_BENCH_OUT)/$(cc)/bench)
+	METASLOT_BENCH_BINS="$^" $(PYTHON) -m pytest -q -p no:cacheprovider tests/bench
+
+TESTS += test-runtime test-layout test-sanitize test-bench
