@@ -15,9 +15,11 @@
  * REFCOUNT_UNUSED, vtable 0, guard cleared except POISONED, no flags (the
  * list code sets FREE on heads), and the generation moves on by one, so that
  * every handle of the ended epoch is stale from the release on, also while
- * the next claim is between its CAS and its own generation store.  Guard POISONED is set only with fetch_or
- * and never cleared, so it is never lost; frame_flags POISONED mirrors it
- * (a concurrent flags store may drop the mirror, never the guard bit).
+ * the next claim is between its CAS and its own generation store.
+ *
+ * Guard POISONED is set only with fetch_or and never cleared, so it is never
+ * lost; frame_flags POISONED mirrors it (a concurrent flags store may drop
+ * the mirror, never the guard bit).
  */
 #ifndef MS_SLOT_H
 #define MS_SLOT_H
