@@ -255,6 +255,24 @@ START_TEST(test_faults_cached_twice_is_detected)
 }
 END_TEST
 
+#if MS_PCP_MAX_ORDER >= 2
+/* A cached order-2 block over frames cached at order 0 (no PFN equal, the
+ * ranges overlap): two hand-outs of the same frames waiting to happen. */
+START_TEST(test_faults_cached_block_overlaps_cached_frames)
+{
+	struct ms_pcp_stack *order2 = &fx_inst.pcp[0].stacks[2];
+	uint32_t index = nr_cached - 1 - 7; /* the batch is stacked BASE + 63 .. BASE + 1 */
+
+	ck_assert_uint_eq(pcp0->pfns[index], BASE + 8);
+	pcp0->pfns[index] = pcp0->pfns[nr_cached - 1]; /* order 0 keeps 9..11, not 8 */
+	atomic_store(&pcp0->nr_blocks, nr_cached - 1);
+	order2->pfns[0] = BASE + 8;
+	atomic_store(&order2->nr_blocks, 1);
+	assert_check_fails("cache: frame cached twice");
+}
+END_TEST
+#endif
+
 START_TEST(test_faults_cached_frame_outside_span_panics)
 {
 	pcp0->pfns[nr_cached - 1] = BASE + FRAMES; /* one past the span */
@@ -416,6 +434,9 @@ Suite *faults_suite(void)
 	tcase_add_test(cache, test_faults_cached_frame_outside_span_panics);
 	tcase_add_test(cache, test_faults_cache_count_above_capacity_panics);
 	tcase_add_test(cache, test_faults_cached_twice_is_detected);
+#if MS_PCP_MAX_ORDER >= 2
+	tcase_add_test(cache, test_faults_cached_block_overlaps_cached_frames);
+#endif
 	tcase_add_test(cache, test_faults_cached_frame_poisoned);
 	tcase_add_test(cache, test_faults_cached_frame_poisoned_behind_the_cache);
 	suite_add_tcase(suite, cache);
