@@ -1,9 +1,13 @@
 /*
  * Two-thread rows: two threads on one allocator, each with its own CPU
  * cache.  The figure is wall time per pair of the two together (aggregate
- * throughput); speedup compares it with the one-thread row.
+ * throughput); speedup compares it with the one-thread row.  Each worker is
+ * pinned to a processor of its own when the machine has enough, so that the
+ * rows measure the allocator, not where the scheduler happened to put them.
  */
+#define _GNU_SOURCE 1 /* pthread_setaffinity_np */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "bench.h"
@@ -52,6 +56,24 @@ static void *mixed_worker(void *arg)
 	return NULL;
 }
 
+/* Pins thread to the index-th processor this process may run on, if any. */
+static void pin_to_processor(pthread_t thread, unsigned index)
+{
+	cpu_set_t allowed, one;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0 ||
+	    (unsigned)CPU_COUNT(&allowed) < NR_THREADS)
+		return;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &allowed) || index-- != 0)
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		pthread_setaffinity_np(thread, sizeof(one), &one);
+		return;
+	}
+}
+
 /* Wall ns per pair, from the barrier every worker passes when ready to the
  * last join, for NR_THREADS workers doing nr_ops_each operations each, on
  * one shared allocator or (apart) one allocator each. */
@@ -68,6 +90,7 @@ static double run_threads(void *(*fn)(void *), long nr_ops_each, double ops_per_
 		workers[i] = (struct worker){.inst = insts[i], .cpu = i + 1, .nr_ops = nr_ops_each,
 					     .barrier = &barrier};
 		pthread_create(&workers[i].thread, NULL, fn, &workers[i]);
+		pin_to_processor(workers[i].thread, i);
 	}
 	pthread_barrier_wait(&barrier);
 	double start = bench_now_ns();
