@@ -94,12 +94,11 @@ int ms_set_vtable(struct ms_instance *inst, uint64_t pfn, const struct ms_vtable
 	uint64_t value = (uint64_t)(uintptr_t)vtable;
 	if (value % sizeof(struct ms_vtable) != 0)
 		return MS_EINVAL;
-	struct meta_slot *slot = ms_slot(inst, pfn);
-	uint32_t refs = meta_slot_refcount_load(slot);
-	if (refs == MS_UNUSED)
-		return MS_EDOUBLEFREE;
-	if (refs == 0)
-		return MS_EREFZERO;
+	struct meta_slot *slot;
+	uint32_t refs;
+	err = referenced_slot(inst, pfn, &slot, &refs);
+	if (err != MS_OK)
+		return err;
 	meta_slot_vtable_store(slot, value);
 	return MS_OK;
 }
