@@ -30,9 +30,11 @@ static inline uint64_t ms_order_frames(unsigned order)
 	return (uint64_t)1 << order;
 }
 
+/* One compare: below base_pfn wraps to at least 2^64 - base_pfn, which
+ * ms_init keeps above nr_frames (base_pfn + nr_frames does not overflow). */
 static inline bool ms_pfn_in_span(const struct ms_instance *inst, uint64_t pfn)
 {
-	return pfn >= inst->base_pfn && pfn - inst->base_pfn < inst->nr_frames;
+	return pfn - inst->base_pfn < inst->nr_frames;
 }
 
 static inline struct meta_slot *ms_slot(const struct ms_instance *inst, uint64_t pfn)
@@ -43,7 +45,7 @@ static inline struct meta_slot *ms_slot(const struct ms_instance *inst, uint64_t
 /* Broken internal invariant: the platform's panic hook, which never returns. */
 #define MS_ASSERT(inst, cond, what, pfn, value)                                   \
 	do {                                                                      \
-		if (!(cond))                                                      \
+		if (__builtin_expect(!(cond), 0))                                 \
 			(inst)->platform.panic((what), (uint64_t)(pfn), (uint64_t)(value)); \
 	} while (0)
 
