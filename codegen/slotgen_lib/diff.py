@@ -11,7 +11,6 @@ Exit status (abidiff's bit convention):
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Callable
 
@@ -70,20 +69,16 @@ def load_pair(old_arg: str, new_arg: str) -> tuple[Snapshot, Snapshot]:
 def run(args: argparse.Namespace) -> int:
     old, new = load_pair(args.old, args.new)
     result = classify(old, new, args.allow_breaking)
+    if args.target is not None and new.target(args.target) is None:
+        print(f"slotgen: error: unknown --target {args.target!r}; choose from "
+              f"{', '.join(t.target for t in new.targets)}", file=sys.stderr)
+        return 2
     if args.format == "svg":
         from . import svg_diff
 
-        if args.target is not None and new.target(args.target) is None:
-            print(f"slotgen: error: unknown --target {args.target!r}; choose from "
-                  f"{', '.join(t.target for t in new.targets)}", file=sys.stderr)
-            return 2
         text = svg_diff.render(old, new, result, args.target)
     else:
         text = {"text": diff_format.text, "json": diff_format.as_json,
                 "markdown": diff_format.markdown, "github": diff_format.github}[args.format](result)
-    if args.output:
-        directory, name = os.path.split(os.path.abspath(args.output))
-        output.write_all(directory, {name: text})
-    else:
-        sys.stdout.write(text)
+    output.emit(text, args.output)
     return result.status

@@ -12,6 +12,7 @@ from typing import Any
 from . import render
 from .errors import Diagnostic, Loc, SlotgenError
 from .layout import Layout
+from .model import OPS, ORDERS
 
 
 @dataclass(frozen=True)
@@ -131,41 +132,124 @@ def from_json(data: Any, label: str) -> Snapshot:
                    f"(format: {found!r})")
     try:
         return _snapshot(data, label)
+    except _Malformed as exc:
+        raise _bad(label, f"malformed layout JSON: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _bad(label, f"malformed layout JSON: missing or invalid {exc}") from None
 
 
+class _Malformed(ValueError):
+    """A value of the layout JSON that is missing or of the wrong kind."""
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise _Malformed(f"{what} (expected text, found {type(value).__name__})")
+    return value
+
+
+def _opt_text(value: Any, what: str) -> str | None:
+    return None if value is None else _text(value, what)
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Malformed(f"{what} (expected an integer, found {type(value).__name__})")
+    return value
+
+
+def _items(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _Malformed(f"{what} (expected a list, found {type(value).__name__})")
+    return value
+
+
+def _table(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Malformed(f"{what} (expected an object, found {type(value).__name__})")
+    return value
+
+
+def _ops(value: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    ops = []
+    for name, orders in _table(value, f"{where}.ops").items():
+        if name not in OPS:
+            raise _Malformed(f"{where}.ops: unknown operation {name!r}")
+        what = f"{where}.ops.{name}"
+        seen = tuple(_text(order, what) for order in _items(orders, what))
+        if not seen or any(order not in ORDERS for order in seen):
+            raise _Malformed(f"{what} (expected memory orders among {', '.join(ORDERS)})")
+        ops.append((name, seen))
+    return tuple(ops)
+
+
+def _tables(value: Any, what: str) -> list[dict[str, Any]]:
+    return [_table(item, what) for item in _items(value, f"{what}s")]
+
+
+def _bit(b: dict[str, Any], where: str) -> BitSnap:
+    return BitSnap(_text(b["name"], f"{where}: bit name"), _int(b["lsb"], f"{where}: lsb"),
+                   _int(b["width"], f"{where}: width"), _text(b.get("doc", ""), f"{where}: doc"),
+                   _int(b.get("line", 0), f"{where}: line"))
+
+
 def _member(m: dict[str, Any]) -> MemberSnap:
-    ops = tuple((str(name), tuple(orders)) for name, orders in m["ops"].items())
-    bits = tuple(BitSnap(b["name"], int(b["lsb"]), int(b["width"]), b.get("doc", ""),
-                         int(b.get("line", 0))) for b in m["bits"])
-    return MemberSnap(m["path"], m["type"], m["base"], bool(m["atomic"]), bool(m["signed"]),
-                      bool(m["reserved"]), m.get("flag_set"), m.get("doc", ""),
-                      int(m.get("line", 0)), ops, bits)
+    path = _text(m["path"], "member path")
+    where = f"member {path}"
+    return MemberSnap(path, _text(m["type"], f"{where}: type"), _text(m["base"], f"{where}: base"),
+                      bool(m["atomic"]), bool(m["signed"]), bool(m["reserved"]),
+                      _opt_text(m.get("flag_set"), f"{where}: flag_set"),
+                      _text(m.get("doc", ""), f"{where}: doc"),
+                      _int(m.get("line", 0), f"{where}: line"), _ops(m["ops"], where),
+                      tuple(_bit(b, where) for b in _tables(m["bits"], f"{where}: bit")))
+
+
+def _place(p: dict[str, Any], where: str) -> Place:
+    return Place(_text(p["path"], f"{where}: path"), _int(p["offset"], f"{where}: offset"),
+                 _int(p["size"], f"{where}: size"), _int(p["align"], f"{where}: align"))
 
 
 def _target(name: str, t: dict[str, Any]) -> TargetSnap:
-    places = tuple(Place(p["path"], int(p["offset"]), int(p["size"]), int(p["align"]))
-                   for p in t["members"])
-    return TargetSnap(name, int(t["size"]), int(t["align"]), places)
+    where = f"target {name}"
+    return TargetSnap(name, _int(t["size"], f"{where}: size"), _int(t["align"], f"{where}: align"),
+                      tuple(_place(p, where) for p in _tables(t["members"], f"{where}: member")))
+
+
+def _named(n: dict[str, Any], kind: str, type_name: str | None = None) -> NamedSnap:
+    name = _text(n["name"], f"{kind} name")
+    where = f"{kind} {name}"
+    if type_name is None:
+        type_name = _text(n["type"], f"{where}: type")
+    return NamedSnap(name, type_name, _int(n["value"], f"{where}: value"),
+                     _text(n.get("doc", ""), f"{where}: doc"),
+                     _int(n.get("line", 0), f"{where}: line"))
+
+
+def _flag_set(fs: dict[str, Any]) -> FlagSetSnap:
+    name = _text(fs["name"], "flag set name")
+    type_name = _text(fs["type"], f"flag set {name}: type")
+    return FlagSetSnap(name, type_name, _text(fs.get("doc", ""), f"flag set {name}: doc"),
+                       _int(fs.get("line", 0), f"flag set {name}: line"),
+                       tuple(_named(f, f"flag of {name}", type_name)
+                             for f in _tables(fs["flags"], f"flag of {name}")))
 
 
 def _snapshot(data: dict[str, Any], label: str) -> Snapshot:
-    flag_sets = tuple(
-        FlagSetSnap(fs["name"], fs["type"], fs.get("doc", ""), int(fs.get("line", 0)),
-                    tuple(NamedSnap(f["name"], fs["type"], int(f["value"]), f.get("doc", ""),
-                                    int(f.get("line", 0))) for f in fs["flags"]))
-        for fs in data["flag_sets"])
-    constants = tuple(NamedSnap(c["name"], c["type"], int(c["value"]), c.get("doc", ""),
-                                int(c.get("line", 0))) for c in data["constants"])
-    types = tuple((name, t.get("doc", ""), int(t.get("line", 0)))
-                  for name, t in data["types"].items())
+    types = []
+    for name, t in _table(data["types"], "types").items():
+        t = _table(t, f"type {name}")
+        types.append((name, _text(t.get("doc", ""), f"type {name}: doc"),
+                      _int(t.get("line", 0), f"type {name}: line")))
     abi = data.get("abi_version")
-    return Snapshot(label, data["struct"], data.get("doc", ""),
-                    None if abi is None else int(abi), int(data["array_align"]),
-                    tuple(_member(m) for m in data["members"]),
-                    tuple(_target(name, t) for name, t in data["targets"].items()),
-                    types, constants, flag_sets)
+    return Snapshot(label, _text(data["struct"], "struct"), _text(data.get("doc", ""), "doc"),
+                    None if abi is None else _int(abi, "abi_version"),
+                    _int(data["array_align"], "array_align"),
+                    tuple(_member(m) for m in _tables(data["members"], "member")),
+                    tuple(_target(name, _table(t, f"target {name}"))
+                          for name, t in _table(data["targets"], "targets").items()),
+                    tuple(types),
+                    tuple(_named(c, "constant") for c in _tables(data["constants"], "constant")),
+                    tuple(_flag_set(fs) for fs in _tables(data["flag_sets"], "flag set")))
 
 
 KINDS = ("breaking", "compatible", "semantic", "cosmetic")

@@ -107,7 +107,7 @@ class Schema:
     struct: str
     prefix: str
     doc: str
-    sizes: tuple[tuple[str, int], ...]
+    sizes: tuple[tuple[str, int | None], ...]  # None: missing or invalid (reported)
     align: int | None
     array_align: int | None
     portable: bool
@@ -120,7 +120,7 @@ class Schema:
     loc: Loc
     size_loc: Loc
 
-    def size_for(self, target: str) -> int:
+    def size_for(self, target: str) -> int | None:
         return dict(self.sizes)[target]
 
     def aggregate(self, name: str) -> Aggregate | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 
 from .errors import Diagnostic, Loc, SlotgenError
@@ -26,7 +27,12 @@ def write_all(directory: str, files: dict[str, str]) -> list[str]:
     for name in files:
         if os.path.basename(name) != name or name in ("", ".", ".."):
             raise _fail(name, "output names must be plain file names")
+        target = os.path.join(directory, name)
+        if os.path.lexists(target) and not os.path.isfile(target):
+            raise _fail(target, "an output path exists and is not a regular file",
+                        "remove it or write into another directory with -o")
     staged: list[tuple[str, str]] = []
+    replaced: list[tuple[str, bytes | None]] = []
     umask = os.umask(0o022)
     os.umask(umask)
     try:
@@ -41,19 +47,50 @@ def write_all(directory: str, files: dict[str, str]) -> list[str]:
                 handle.write(data)
             os.chmod(tmp, 0o666 & ~umask)
         for tmp, target in staged:
+            previous = _read(target)
             os.replace(tmp, target)
+            replaced.append((target, previous))
     except OSError as exc:
         for tmp, _ in staged:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+        _restore(replaced)
         raise _fail(directory, f"cannot write the outputs: {exc.strerror}",
                     "check that the directory is writable") from None
     return [os.path.basename(target) for _, target in staged]
 
 
-def _same(path: str, data: bytes) -> bool:
+def emit(text: str, path: str | None) -> None:
+    """Write one output to the file `path` (as write_all does) or, without one, to stdout."""
+    if not path:
+        sys.stdout.write(text)
+        return
+    if os.path.isdir(path):
+        raise _fail(path, "the output path is a directory", "give -o the name of a file")
+    directory, name = os.path.split(os.path.abspath(path))
+    write_all(directory, {name: text})
+
+
+def _read(path: str) -> bytes | None:
     try:
         with open(path, "rb") as handle:
-            return handle.read() == data
+            return handle.read()
     except OSError:
-        return False
+        return None
+
+
+def _same(path: str, data: bytes) -> bool:
+    return _read(path) == data
+
+
+def _restore(replaced: list[tuple[str, bytes | None]]) -> None:
+    """Best effort after a failed rename: put back what the earlier renames replaced."""
+    for target, previous in reversed(replaced):
+        try:
+            if previous is None:
+                os.unlink(target)
+            else:
+                with open(target, "wb") as handle:
+                    handle.write(previous)
+        except OSError:
+            pass

@@ -3,7 +3,6 @@ Markdown or an SVG byte map."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any, Callable
 
@@ -40,17 +39,8 @@ def run(args: argparse.Namespace) -> int:
         text = svg_map.render_report(snap, report)
     else:
         text = markdown(report) if args.format == "markdown" else as_text(report)
-    emit(text, args.output)
+    output.emit(text, args.output)
     return 0
-
-
-def emit(text: str, path: str | None) -> None:
-    """Write to a file (atomically, untouched when unchanged) or to standard output."""
-    if path:
-        directory, name = os.path.split(os.path.abspath(path))
-        output.write_all(directory, {name: text})
-    else:
-        sys.stdout.write(text)
 
 
 def cells(row: Row) -> tuple[str, ...]:

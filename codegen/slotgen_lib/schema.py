@@ -118,17 +118,21 @@ def _targets(top: YMap, rd: Reader) -> tuple[str, ...]:
     return tuple(seen) or TARGETS
 
 
-def _sizes(top: YMap, rd: Reader, targets: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+def _sizes(top: YMap, rd: Reader,
+           targets: tuple[str, ...]) -> tuple[tuple[str, int | None], ...]:
+    """Each target's declared size; None where it is missing or unusable (already
+    reported), so that the layout stage does not compare against a made-up size."""
     node = top.get("size")
     if isinstance(node, YMap):
         rd.keys(node, TARGETS, targets, "'size'")
-        sizes = {t: rd.get(node, t, int, "'size'", 0) for t in targets}
+        sizes = {t: rd.get(node, t, int, "'size'") for t in targets}
     else:
-        value = rd.get(top, "size", int, "the schema", 0)
+        value = rd.get(top, "size", int, "the schema")
         sizes = {t: value for t in targets}
     for target, value in sizes.items():
-        if "size" in top and value <= 0:
+        if value is not None and value <= 0:
             rd.errors.error(rd.loc(top, "size"), f"the size must be positive, not {value}")
+            sizes[target] = None
     return tuple(sizes.items())
 
 

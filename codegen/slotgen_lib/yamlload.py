@@ -29,6 +29,26 @@ _PLAIN_TAGS = {
 }
 
 
+class _ExplicitTag(Exception):
+    """A node written with a tag ('!!int 5', '!foo x'): schemas allow none."""
+
+    def __init__(self, tag: str, mark: Any) -> None:
+        super().__init__(tag)
+        self.tag = tag
+        self.mark = mark
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing every explicit tag before it is resolved."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        tag = getattr(event, "tag", None)
+        if tag is not None and not isinstance(event, yaml.AliasEvent):
+            raise _ExplicitTag(tag, event.start_mark)
+        return super().compose_node(parent, index)
+
+
 class YMap(dict):
     """A mapping with the location of itself and of each key."""
 
@@ -71,9 +91,11 @@ class _Converter:
                         "anchors and aliases must not multiply the document; write it out plainly")
         if depth > MAX_DEPTH:
             raise _fail(loc, f"YAML nested deeper than {MAX_DEPTH} levels")
-        if node.tag not in _PLAIN_TAGS:
-            raise _fail(loc, f"YAML tag '{node.tag}' is not supported in a schema",
-                        "remove the '!' tag; schemas hold plain strings, numbers, lists and mappings")
+        if node.tag not in _PLAIN_TAGS:  # an implicit type such as a date (explicit tags: load)
+            kind = node.tag.rsplit(":", 1)[-1]
+            raise _fail(loc, f"the value {_short(str(node.value))!r} reads as a YAML {kind}, "
+                        "which a schema cannot hold",
+                        f"quote it to keep it as text: '{_short(str(node.value))}'")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, loc, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -121,7 +143,9 @@ class _Converter:
 def load(path: str, text: bytes) -> Any:
     """Parse schema bytes; raise SlotgenError with a location on any problem."""
     if len(text) > MAX_FILE_BYTES:
-        raise _fail(Loc(path), f"the schema is {len(text)} bytes; the limit is {MAX_FILE_BYTES}")
+        # Readers stop at the limit + 1 byte, so only "over the limit" is known here.
+        raise _fail(Loc(path), f"the schema is larger than the limit of {MAX_FILE_BYTES} bytes",
+                    "a schema of a 64-byte struct needs a few KiB; check the path")
     if b"\0" in text:
         line = text[: text.index(b"\0")].count(b"\n") + 1
         raise _fail(Loc(path, line, 1), "the schema contains a NUL byte")
@@ -131,7 +155,13 @@ def load(path: str, text: bytes) -> Any:
         line = text[: exc.start].count(b"\n") + 1
         raise _fail(Loc(path, line, 1), "the schema is not valid UTF-8") from None
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
+        node = yaml.compose(source, Loader=_Loader)
+    except _ExplicitTag as exc:
+        tag = exc.tag.replace("tag:yaml.org,2002:", "!!", 1)
+        raise _fail(_mark_loc(path, exc.mark),
+                    f"YAML tag '{_short(tag)}' is not allowed in a schema",
+                    "remove the tag; schemas hold plain strings, numbers, lists and mappings"
+                    ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"

@@ -150,6 +150,49 @@ def test_layout_json_as_either_side(tmp_path):
     assert f"{other}: error: not a slotgen layout JSON of format 1 (format: 99)" in result.stderr
 
 
+@pytest.mark.parametrize("path, value, expected", [
+    (["struct"], [], "struct (expected text, found list)"),
+    (["constants", 0, "name"], [], "constant name (expected text, found list)"),
+    (["flag_sets", 0, "name"], {}, "flag set name (expected text, found dict)"),
+    (["members", 0, "path"], [], "member path (expected text, found list)"),
+    (["members", 0, "type"], [], "member free_link: type (expected text, found list)"),
+    (["members", 1, "ops", "load"], "acquire",
+     "member free_link.next.ops.load (expected a list, found str)"),
+    (["members", 1, "ops", "load"], ["x"], "member free_link.next.ops.load (expected memory "
+     "orders among relaxed, acquire, release, acq_rel, seq_cst)"),
+    (["targets", "x86_64", "members", 0, "offset"], "0",
+     "target x86_64: offset (expected an integer, found str)"),
+    (["abi_version"], True, "abi_version (expected an integer, found bool)"),
+    (["types"], [], "types (expected an object, found list)"),
+], ids=["struct", "constant", "flag-set", "path", "type", "ops-kind", "ops-order", "offset",
+        "abi-bool", "types"])
+def test_a_malformed_layout_json_is_a_located_error(path, value, expected, tmp_path):
+    out = tmp_path / "gen"
+    out.mkdir()
+    assert run_slotgen("generate", SCHEMA, "-o", out, "--lang", "json").returncode == 0
+    data = json.loads((out / "meta_slot.layout.json").read_text())
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    for args in (["diff", bad, SCHEMA], ["diff", SCHEMA, bad], ["report", bad]):
+        result = run_slotgen(*args)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.startswith(f"{bad}: error: malformed layout JSON: {expected}\n"), \
+            result.stderr
+
+
+def test_an_unknown_target_is_refused_by_every_diff_format():
+    for fmt in ("text", "json", "svg"):
+        result = run_slotgen("diff", "--format", fmt, "--target", "arm", SCHEMA, SCHEMA)
+        assert result.returncode == 2
+        assert result.stderr == ("slotgen: error: unknown --target 'arm'; choose from x86_64, "
+                                 "i386, aarch64\n")
+        assert result.stdout == ""
+
+
 def test_abi_version_policy(tmp_path):
     old = _edit(tmp_path, "old.yaml", ("portable: true\n", "portable: true\nabi_version: 3\n"))
     same = _edit(tmp_path, "same.yaml", ("portable: true\n", "portable: true\nabi_version: 3\n"),
