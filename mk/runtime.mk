@@ -106,8 +106,8 @@ test-runtime-freestanding: $(RUNTIME_OUT)/freestanding/runtime.o
 	echo "runtime: freestanding build OK ($(words $(RUNTIME_FS_OBJS)) objects, no undefined symbols)"
 
 .PHONY: test-runtime-lint
-test-runtime-lint:
-	@bash tests/runtime/metadata_lint.sh
+test-runtime-lint: $(RUNTIME_GEN_DEP)
+	@PYTHON="$(PYTHON)" GEN="$(RUNTIME_GEN_INC)" CC="$(CC)" bash tests/runtime/metadata_lint.sh
 
 .PHONY: test-runtime
 test-runtime: $(RUNTIME_hosted_RUNNER) $(RUNTIME_order18_RUNNER) test-runtime-freestanding test-runtime-lint

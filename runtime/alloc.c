@@ -28,7 +28,8 @@ static inline int check_opts(const struct ms_alloc_opts *opts, uint32_t *stamp_f
 
 	if (opts->order > MS_MAX_ORDER)
 		return MS_EORDER;
-	if ((unsigned)opts->purpose > MS_PURPOSE_CUSTOM || (opts->custom_flags & MS_RESERVED_FLAGS) ||
+	if ((opts->flags & ~(MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE | MS_ALLOC_CPU_HINT)) ||
+	    (unsigned)opts->purpose > MS_PURPOSE_CUSTOM || (opts->custom_flags & MS_RESERVED_FLAGS) ||
 	    ((opts->flags & MS_ALLOC_CPU_HINT) && opts->cpu >= MS_MAX_CPUS))
 		return MS_EINVAL;
 	*stamp_flags = purpose_flags[opts->purpose] | opts->custom_flags;
@@ -40,14 +41,33 @@ static inline bool wants_zero(const struct ms_alloc_opts *opts)
 	return !(opts->flags & MS_ALLOC_NOZERO) || opts->purpose == MS_PURPOSE_PAGE_TABLE;
 }
 
+static void *frame_virt(struct ms_instance *inst, uint64_t pfn)
+{
+	return inst->platform.phys_to_virt(pfn << META_SLOT_FRAME_SHIFT);
+}
+
+/* One memset when the block's first and last frames are mapped where one
+ * contiguous mapping puts them (a direct map); else frame by frame, so that
+ * a block only partly mapped is zeroed where mapped and never past a mapping. */
 __attribute__((noinline)) static void zero_block(struct ms_instance *inst, uint64_t pfn,
 						 unsigned order)
 {
+	size_t frame_bytes = META_SLOT_PAGE_SIZE;
+	uint64_t last = pfn + ms_order_frames(order) - 1;
+
 	if (inst->platform.phys_to_virt == NULL)
 		return;
-	void *virt = inst->platform.phys_to_virt(pfn << META_SLOT_FRAME_SHIFT);
-	if (virt != NULL)
-		inst->platform.memset(virt, 0, (size_t)META_SLOT_PAGE_SIZE << order);
+	void *first_virt = frame_virt(inst, pfn);
+	if (first_virt != NULL && (uintptr_t)frame_virt(inst, last) ==
+					  (uintptr_t)first_virt + (last - pfn) * frame_bytes) {
+		inst->platform.memset(first_virt, 0, frame_bytes << order);
+		return;
+	}
+	for (uint64_t frame = pfn; frame <= last; frame++) {
+		void *virt = frame_virt(inst, frame);
+		if (virt != NULL)
+			inst->platform.memset(virt, 0, frame_bytes);
+	}
 }
 
 /* Zeroes (when asked), claims and describes the block for the caller. */
@@ -138,7 +158,7 @@ alloc_one(struct ms_instance *inst, const struct ms_alloc_opts *opts, struct ms_
 {
 	uint32_t stamp_flags;
 
-	if (inst == NULL || opts == NULL || out == NULL)
+	if (!ms_ready(inst) || opts == NULL || out == NULL)
 		return MS_EINVAL;
 	int err = check_opts(opts, &stamp_flags);
 	if (err != MS_OK)
@@ -263,7 +283,7 @@ __attribute__((noinline)) static int free_frame_slow(struct ms_instance *inst, u
 
 int ms_free(struct ms_instance *inst, uint64_t pfn, unsigned order)
 {
-	if (inst == NULL)
+	if (!ms_ready(inst))
 		return MS_EINVAL;
 	if (order != 0 || !inst->cache_enabled)
 		return free_block(inst, pfn, order);

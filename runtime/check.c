@@ -59,6 +59,9 @@ static int check_list(struct ms_instance *inst, uint64_t head, int order, uint64
 		if (meta_slot_refcount_load(slot) != MS_UNUSED)
 			return fail(text, "list: listed head has a refcount", pfn,
 				    meta_slot_refcount_load(slot));
+		if (slot_order > MS_MAX_ORDER)
+			return fail(text, "list: listed head has an order above the maximum", pfn,
+				    slot_order);
 		if (pfn & (ms_order_frames(slot_order) - 1))
 			return fail(text, "list: head not aligned to its order", pfn, slot_order);
 		if (order >= 0 && ((flags & STATE_FLAGS) != META_SLOT_FRAME_FLAGS_FREE ||
@@ -261,7 +264,7 @@ int ms_check(struct ms_instance *inst, char *msg, size_t msg_bytes)
 {
 	struct ms_text text;
 
-	if (inst == NULL)
+	if (!ms_ready(inst))
 		return MS_EINVAL;
 	ms_text_init(&text, msg, msg_bytes);
 	unsigned long irq_state = ms_irq_save(inst);

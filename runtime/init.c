@@ -5,8 +5,12 @@
  */
 #include "internal.h"
 
+/* Saturates at SIZE_MAX: no allocation of that size can succeed, and ms_init
+ * refuses a span whose array the address space cannot hold. */
 size_t ms_metadata_bytes(uint64_t nr_frames)
 {
+	if (nr_frames > SIZE_MAX / sizeof(struct meta_slot))
+		return SIZE_MAX;
 	return (size_t)nr_frames * sizeof(struct meta_slot);
 }
 
@@ -18,8 +22,8 @@ size_t ms_metadata_align(void)
 const void *ms_metadata_of(const struct ms_instance *inst, uint64_t first_pfn,
 			   uint64_t nr_frames, size_t *nr_bytes)
 {
-	if (inst == NULL || nr_frames == 0 || !ms_pfn_in_span(inst, first_pfn) ||
-	    !ms_pfn_in_span(inst, first_pfn + nr_frames - 1))
+	if (!ms_ready(inst) || nr_frames == 0 || !ms_pfn_in_span(inst, first_pfn) ||
+	    nr_frames > inst->nr_frames - (first_pfn - inst->base_pfn))
 		return NULL;
 	if (nr_bytes != NULL)
 		*nr_bytes = ms_metadata_bytes(nr_frames);
@@ -48,7 +52,11 @@ int ms_init(struct ms_instance *inst, const struct ms_platform *platform,
 	    platform->memset == NULL || slots == NULL || nr_frames == 0 ||
 	    (uintptr_t)slots % META_SLOT_ARRAY_ALIGN != 0)
 		return MS_EINVAL;
-	if (base_pfn + nr_frames < base_pfn || base_pfn + nr_frames >= MS_NONE)
+	/* The span must not wrap, must keep LINK_NONE out, its array must fit in
+	 * the address space and every frame's physical address in 64 bits. */
+	if (base_pfn + nr_frames < base_pfn || base_pfn + nr_frames >= MS_NONE ||
+	    nr_frames > SIZE_MAX / sizeof(struct meta_slot) ||
+	    base_pfn + nr_frames - 1 > (UINT64_MAX >> META_SLOT_FRAME_SHIFT))
 		return MS_ERANGE;
 
 	platform->memset(inst, 0, sizeof(*inst));
@@ -98,7 +106,7 @@ static unsigned carve_order(uint64_t pfn, uint64_t end_pfn)
 
 int ms_add_range(struct ms_instance *inst, uint64_t start_pfn, uint64_t nr_frames)
 {
-	if (inst == NULL || nr_frames == 0)
+	if (!ms_ready(inst) || nr_frames == 0)
 		return MS_EINVAL;
 	if (!ms_pfn_in_span(inst, start_pfn) || nr_frames > inst->nr_frames ||
 	    !ms_pfn_in_span(inst, start_pfn + nr_frames - 1))

@@ -30,6 +30,13 @@ static inline uint64_t ms_order_frames(unsigned order)
 	return (uint64_t)1 << order;
 }
 
+/* Whether ms_init succeeded on inst: a zeroed instance, or one whose ms_init
+ * failed, has no metadata array, and every call refuses it with MS_EINVAL. */
+static inline bool ms_ready(const struct ms_instance *inst)
+{
+	return inst != NULL && inst->slots != NULL;
+}
+
 /* One compare: below base_pfn wraps to at least 2^64 - base_pfn, which
  * ms_init keeps above nr_frames (base_pfn + nr_frames does not overflow). */
 static inline bool ms_pfn_in_span(const struct ms_instance *inst, uint64_t pfn)

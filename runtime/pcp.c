@@ -139,7 +139,7 @@ void ms_pcp_push_drain(struct ms_instance *inst, unsigned cpu, uint64_t pfn, uns
 
 void ms_cache_drain(struct ms_instance *inst, unsigned cpu)
 {
-	if (inst == NULL || cpu >= MS_MAX_CPUS)
+	if (!ms_ready(inst) || cpu >= MS_MAX_CPUS)
 		return;
 	struct ms_pcp *pcp = &inst->pcp[cpu];
 	unsigned long irq_state = ms_irq_save(inst);
@@ -153,7 +153,7 @@ void ms_cache_drain(struct ms_instance *inst, unsigned cpu)
 
 void ms_cache_drain_all(struct ms_instance *inst)
 {
-	if (inst == NULL)
+	if (!ms_ready(inst))
 		return;
 	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++)
 		ms_cache_drain(inst, cpu);
@@ -161,7 +161,7 @@ void ms_cache_drain_all(struct ms_instance *inst)
 
 void ms_set_cache_enabled(struct ms_instance *inst, bool enabled)
 {
-	if (inst == NULL)
+	if (!ms_ready(inst))
 		return;
 	inst->cache_enabled = enabled;
 	if (!enabled)

@@ -72,7 +72,7 @@ static bool uncache(struct ms_instance *inst, uint64_t pfn)
 
 int ms_mark_poisoned(struct ms_instance *inst, uint64_t pfn)
 {
-	if (inst == NULL)
+	if (!ms_ready(inst))
 		return MS_EINVAL;
 	if (!ms_pfn_in_span(inst, pfn))
 		return MS_ERANGE;
@@ -98,7 +98,7 @@ int ms_mark_poisoned(struct ms_instance *inst, uint64_t pfn)
 int ms_quarantine_list(struct ms_instance *inst, struct ms_block *out, size_t max_blocks,
 		       size_t *nr_blocks)
 {
-	if (inst == NULL || nr_blocks == NULL || (out == NULL && max_blocks != 0))
+	if (!ms_ready(inst) || nr_blocks == NULL || (out == NULL && max_blocks != 0))
 		return MS_EINVAL;
 	unsigned long irq_state = ms_lock_irq(inst);
 	size_t count = 0;

@@ -10,11 +10,19 @@ static const struct ms_vtable default_vtable;
 
 static int ref_check(const struct ms_instance *inst, uint64_t pfn)
 {
-	if (inst == NULL)
+	if (!ms_ready(inst))
 		return MS_EINVAL;
 	if (!ms_pfn_in_span(inst, pfn))
 		return MS_ERANGE;
 	return MS_OK;
+}
+
+/* Why a frame whose refcount is `refs` holds no references get/put may use. */
+static int refs_error(uint32_t refs)
+{
+	if (refs == MS_UNUSED)
+		return MS_EDOUBLEFREE;
+	return refs == 0 ? MS_EREFZERO : MS_OK;
 }
 
 /* The slot of a frame that holds references and their count, or why get and
@@ -27,25 +35,29 @@ static int referenced_slot(struct ms_instance *inst, uint64_t pfn, struct meta_s
 		return err;
 	*slot = ms_slot(inst, pfn);
 	*refs = meta_slot_refcount_load(*slot);
-	if (*refs == MS_UNUSED)
-		return MS_EDOUBLEFREE;
-	if (*refs == 0)
-		return MS_EREFZERO;
-	return MS_OK;
+	return refs_error(*refs);
 }
 
+/*
+ * get and put move the count with a CAS from the value they checked, never
+ * a blind add or subtract: a get or put racing a free, or two puts of the
+ * last reference, leave one winner and an error for the other (never a count
+ * moved off REFCOUNT_UNUSED or below zero).
+ */
 int ms_get(struct ms_instance *inst, uint64_t pfn)
 {
 	struct meta_slot *slot;
 	uint32_t refs;
 	int err = referenced_slot(inst, pfn, &slot, &refs);
-	if (err != MS_OK)
-		return err;
-	if (refs == MS_UNUSED - 1)
-		return MS_EOVERFLOW;
-	/* The caller holds a reference, so the count cannot reach 0 meanwhile. */
-	meta_slot_refcount_fetch_add(slot, 1);
-	return MS_OK;
+
+	while (err == MS_OK) {
+		if (refs == MS_UNUSED - 1)
+			return MS_EOVERFLOW;
+		if (meta_slot_refcount_cas(slot, &refs, refs + 1))
+			return MS_OK;
+		err = refs_error(refs);
+	}
+	return err;
 }
 
 /* The vtable a slot's value names; misaligned (or 0) gives the default. */
@@ -63,10 +75,12 @@ int ms_put(struct ms_instance *inst, uint64_t pfn)
 	int err = referenced_slot(inst, pfn, &slot, &refs);
 	if (err != MS_OK)
 		return err;
-
-	uint32_t old = meta_slot_refcount_fetch_sub(slot, 1);
-	MS_ASSERT(inst, old != 0 && old != MS_UNUSED, "put: refcount underflow", pfn, old);
-	if (old != 1)
+	while (!meta_slot_refcount_cas(slot, &refs, refs - 1)) {
+		err = refs_error(refs);
+		if (err != MS_OK)
+			return err;
+	}
+	if (refs != 1)
 		return MS_OK;
 
 	/* Last reference: this thread alone moves the frame from 0 to free. */
@@ -105,7 +119,7 @@ int ms_set_vtable(struct ms_instance *inst, uint64_t pfn, const struct ms_vtable
 
 bool ms_handle_live(const struct ms_instance *inst, struct ms_handle handle)
 {
-	if (inst == NULL || !ms_pfn_in_span(inst, handle.pfn))
+	if (!ms_ready(inst) || !ms_pfn_in_span(inst, handle.pfn))
 		return false;
 	struct meta_slot *slot = ms_slot(inst, handle.pfn);
 	uint32_t refs = meta_slot_refcount_load(slot);

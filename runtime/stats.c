@@ -12,7 +12,7 @@ void ms_stats(struct ms_instance *inst, struct ms_stats *out)
 	uint64_t nr_cached = 0, nr_alloc_events = 0, nr_free_events = 0;
 	uint64_t nr_cached_blocks[MS_NR_ORDERS] = {0};
 
-	if (inst == NULL || out == NULL)
+	if (!ms_ready(inst) || out == NULL)
 		return;
 	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++) {
 		struct ms_pcp *pcp = &inst->pcp[cpu];
@@ -53,7 +53,7 @@ void ms_fragmentation(struct ms_instance *inst, struct ms_frag *out)
 {
 	struct ms_stats stats;
 
-	if (inst == NULL || out == NULL)
+	if (!ms_ready(inst) || out == NULL)
 		return;
 	ms_stats(inst, &stats);
 	for (unsigned order = 0; order <= MS_MAX_ORDER; order++)
@@ -80,7 +80,7 @@ int ms_dump(struct ms_instance *inst, char *buf, size_t buf_bytes)
 	struct ms_stats stats;
 	struct ms_text text;
 
-	if (inst == NULL)
+	if (!ms_ready(inst))
 		return MS_EINVAL;
 	ms_stats(inst, &stats);
 	ms_text_init(&text, buf, buf_bytes);

@@ -118,7 +118,8 @@ static inline void ms_flag_set_shared32(_Atomic uint32_t *flag)
 }
 
 /*
- * The acquire fence of the last put: the refcount's fetch_sub is a release,
+ * The acquire fence of the last put: the refcount's decrement (a CAS whose
+ * success order, from the schema, includes release) is a release,
  * so every earlier holder's writes to the frame happen before this fence and
  * so before on_last_ref and the free that follow it.
  */

@@ -83,7 +83,8 @@ static uint32_t option_errors(const struct ms_alloc_opts *opts)
 
 	if (opts->order > MS_MAX_ORDER)
 		results |= FM_BIT(MS_EORDER);
-	if ((unsigned)opts->purpose > MS_PURPOSE_CUSTOM || (opts->custom_flags & RESERVED_FLAGS) ||
+	if ((opts->flags & ~(MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE | MS_ALLOC_CPU_HINT)) ||
+	    (unsigned)opts->purpose > MS_PURPOSE_CUSTOM || (opts->custom_flags & RESERVED_FLAGS) ||
 	    ((opts->flags & MS_ALLOC_CPU_HINT) && opts->cpu >= MS_MAX_CPUS))
 		results |= FM_BIT(MS_EINVAL);
 	return results;
@@ -138,6 +139,8 @@ void fz_op_alloc(struct fz_input *in, bool small)
 		}
 		if (purpose_byte & 0x80)
 			opts.custom_flags |= reserved_bits[flags_byte >> 6];
+		if ((flags_byte & 0x38) == 0x38) /* now and then a bit no MS_ALLOC_* names */
+			opts.flags |= 0x100u << (flags_byte & 7);
 		opts.cpu = fz_u8(in) % (MS_MAX_CPUS + 4u);
 	}
 	do_alloc(&opts);

@@ -179,9 +179,81 @@ START_TEST(test_errors_bad_options)
 	opts.cpu = MS_MAX_CPUS;
 	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_EINVAL);
 	ck_assert_int_eq(ms_alloc(&fx_inst, NULL, &handle), MS_EINVAL);
+	opts.flags = 0x80000000u; /* a bit no MS_ALLOC_* names */
+	opts.cpu = 0;
+	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_EINVAL);
+	opts.flags = MS_ALLOC_NOZERO | 0x8u;
+	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_EINVAL);
 	ck_assert_int_eq(ms_set_vtable(&fx_inst, order0.pfn, (const struct ms_vtable *)(uintptr_t)8),
 			 MS_EINVAL);
 	assert_unchanged();
+}
+END_TEST
+
+/* An instance ms_init never set up (zeroed, as a static one is, or left
+ * as it was by a failed ms_init): every call refuses it, none crashes. */
+START_TEST(test_errors_uninitialised_instance_is_refused)
+{
+	static struct ms_instance zeroed;
+	struct ms_zonelist zones = {.nr_instances = 1, .instances = {&zeroed}};
+	struct ms_alloc_opts opts = {0};
+	struct ms_handle handle = {0};
+	struct ms_stats stats;
+	struct ms_frag frag;
+	struct ms_block blocks[4];
+	size_t nr_blocks, nr_bytes;
+	char text[128];
+
+	ck_assert_int_eq(ms_init(&zeroed, NULL, fx_slots, 0, 16, "x", 0), MS_EINVAL);
+	ck_assert_int_eq(ms_add_range(&zeroed, 0, 16), MS_EINVAL);
+	ck_assert_int_eq(ms_alloc(&zeroed, &opts, &handle), MS_EINVAL);
+	ck_assert_int_eq(ms_alloc_zones(&zones, &opts, &handle, NULL), MS_EINVAL);
+	ck_assert_int_eq(ms_free(&zeroed, 0, 0), MS_EINVAL);
+	ck_assert_int_eq(ms_get(&zeroed, 0), MS_EINVAL);
+	ck_assert_int_eq(ms_put(&zeroed, 0), MS_EINVAL);
+	ck_assert_int_eq(ms_set_vtable(&zeroed, 0, NULL), MS_EINVAL);
+	ck_assert_int_eq(ms_mark_poisoned(&zeroed, 0), MS_EINVAL);
+	ck_assert_int_eq(ms_quarantine_list(&zeroed, blocks, 4, &nr_blocks), MS_EINVAL);
+	memset(&stats, 0xa5, sizeof(stats));
+	memset(&frag, 0xa5, sizeof(frag));
+	ms_stats(&zeroed, &stats);
+	ms_fragmentation(&zeroed, &frag);
+	ck_assert_uint_eq(stats.nr_frames, 0xa5a5a5a5a5a5a5a5u); /* left as it was */
+	ck_assert_int_eq(frag.largest_free_order, (int)0xa5a5a5a5u);
+	ck_assert_int_eq(ms_dump(&zeroed, text, sizeof(text)), MS_EINVAL);
+	ck_assert_int_eq(ms_check(&zeroed, text, sizeof(text)), MS_EINVAL);
+	ck_assert(!ms_handle_live(&zeroed, handle));
+	ck_assert_ptr_null(ms_metadata_of(&zeroed, 0, 1, &nr_bytes));
+	ms_cache_drain(&zeroed, 0);
+	ms_cache_drain_all(&zeroed);
+	ms_set_cache_enabled(&zeroed, false);
+}
+END_TEST
+
+/* Sizes and spans whose arithmetic would wrap are refused, not wrapped. */
+START_TEST(test_errors_wrapping_spans_are_refused)
+{
+	static struct ms_instance other;
+	size_t nr_bytes;
+
+	ck_assert_ptr_null(ms_metadata_of(&fx_inst, SPAN_BASE + 5, UINT64_MAX, &nr_bytes));
+	ck_assert_ptr_null(ms_metadata_of(&fx_inst, SPAN_BASE + 5, UINT64_MAX - 1, &nr_bytes));
+	ck_assert_ptr_null(ms_metadata_of(&fx_inst, SPAN_BASE + 5, SPAN_FRAMES - 4, &nr_bytes));
+	ck_assert_ptr_nonnull(ms_metadata_of(&fx_inst, SPAN_BASE + 5, SPAN_FRAMES - 5, &nr_bytes));
+	ck_assert_uint_eq(nr_bytes, (SPAN_FRAMES - 5) * sizeof(struct meta_slot));
+	ck_assert_uint_eq(ms_metadata_bytes((uint64_t)1 << 58), SIZE_MAX);
+	ck_assert_uint_eq(ms_metadata_bytes(UINT64_MAX), SIZE_MAX);
+	ck_assert_uint_eq(ms_metadata_bytes(3), 3 * sizeof(struct meta_slot));
+	/* nr_frames whose array does not fit the address space */
+	ck_assert_int_eq(ms_init(&other, ms_hosted_platform(), fx_slots, 0, (uint64_t)1 << 58, "x", 0),
+			 MS_ERANGE);
+	/* frames whose physical address does not fit in 64 bits */
+	uint64_t top_pfn = UINT64_MAX >> META_SLOT_FRAME_SHIFT;
+	ck_assert_int_eq(ms_init(&other, ms_hosted_platform(), fx_slots, top_pfn, 2, "x", 0),
+			 MS_ERANGE);
+	ck_assert_int_eq(ms_init(&other, ms_hosted_platform(), fx_slots, top_pfn, 1, "x", 0), MS_OK);
+	ck_assert_int_eq(ms_init(&other, ms_hosted_platform(), fx_slots, (uint64_t)1 << 52, 8, "x", 0),
+			 MS_ERANGE);
 }
 END_TEST
 
@@ -223,6 +295,8 @@ Suite *errors_suite(void)
 	tcase_add_test(limits, test_errors_free_while_referenced);
 	tcase_add_test(limits, test_errors_bad_ranges);
 	tcase_add_test(limits, test_errors_bad_options);
+	tcase_add_test(limits, test_errors_uninitialised_instance_is_refused);
+	tcase_add_test(limits, test_errors_wrapping_spans_are_refused);
 	tcase_add_test(limits, test_errors_every_code_named);
 	suite_add_tcase(suite, limits);
 	return suite;

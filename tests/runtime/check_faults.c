@@ -100,6 +100,15 @@ START_TEST(test_faults_truncated_list_is_detected)
 }
 END_TEST
 
+/* An order no block can have, on a listed head: reported, and the checker
+ * never shifts by it (UBSan builds run this). */
+START_TEST(test_faults_listed_order_out_of_range_is_detected)
+{
+	meta_slot_order_store(fx_slot(&fx_inst, BASE + 4), 200);
+	assert_check_fails("list: listed head has an order above the maximum");
+}
+END_TEST
+
 START_TEST(test_faults_link_to_allocated_block_panics)
 {
 	meta_slot_free_link_next_store(fx_slot(&fx_inst, BASE), BASE + 1);
@@ -413,6 +422,7 @@ Suite *faults_suite(void)
 
 	tcase_add_checked_fixture(lists, setup_lists, fx_teardown);
 	tcase_add_test(lists, test_faults_truncated_list_is_detected);
+	tcase_add_test(lists, test_faults_listed_order_out_of_range_is_detected);
 	tcase_add_test(lists, test_faults_link_to_allocated_block_panics);
 	tcase_add_test(lists, test_faults_list_cycle_is_detected);
 	tcase_add_test(lists, test_faults_link_outside_span_is_detected);

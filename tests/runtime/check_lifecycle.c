@@ -160,6 +160,21 @@ START_TEST(test_lifecycle_zeroed_by_default)
 }
 END_TEST
 
+/* Backing memory for only the first half of an order-3 block: that half is
+ * zeroed, and nothing is written past the end of the backing. */
+START_TEST(test_lifecycle_partly_backed_block_zeroed_where_mapped)
+{
+	struct ms_handle handle;
+
+	ms_hosted_set_backing(backing, BASE, 4);
+	ck_assert_int_eq(fx_alloc(&fx_inst, 3, MS_ALLOC_NOCACHE, &handle), MS_OK);
+	ck_assert_uint_eq(handle.pfn, BASE);
+	ck_assert(all_bytes(frame_bytes(BASE), 4 * META_SLOT_PAGE_SIZE, 0));
+	ck_assert(all_bytes(frame_bytes(BASE + 4), 4 * META_SLOT_PAGE_SIZE, 0xaa));
+	ms_hosted_set_backing(backing, BASE, FRAMES);
+}
+END_TEST
+
 START_TEST(test_lifecycle_page_table_forces_zero)
 {
 	struct ms_alloc_opts opts = {.order = 0, .flags = MS_ALLOC_NOZERO,
@@ -505,6 +520,7 @@ Suite *lifecycle_suite(void)
 	tcase_add_test(epoch, test_lifecycle_generation_handles);
 	tcase_add_test(epoch, test_lifecycle_handle_stale_during_reclaim);
 	tcase_add_test(epoch, test_lifecycle_zeroed_by_default);
+	tcase_add_test(epoch, test_lifecycle_partly_backed_block_zeroed_where_mapped);
 	tcase_add_test(epoch, test_lifecycle_page_table_forces_zero);
 	tcase_add_test_raise_signal(epoch, test_lifecycle_corrupt_claim_panics, SIGABRT);
 	tcase_add_test(refs, test_lifecycle_last_put_runs_hook_once);

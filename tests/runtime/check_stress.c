@@ -231,6 +231,103 @@ START_TEST(test_stress_threads_exhaust_every_frame)
 }
 END_TEST
 
+/*
+ * Two threads make a caller's mistake on one frame at the same instant:
+ * both put its last reference, one frees it while the other puts, or one
+ * gets a reference while the other frees.  Exactly one call wins, the other
+ * returns an error, and nothing reaches the panic hook or leaves a count
+ * moved off REFCOUNT_UNUSED (the allocation that follows would panic).
+ */
+enum race { RACE_PUT_PUT, RACE_FREE_PUT, RACE_GET_FREE, NR_RACES };
+
+struct racer {
+	pthread_t thread;
+	unsigned id;
+	pthread_barrier_t *barrier;
+	_Atomic uint64_t *pfn; /* MS_NONE ends the run */
+	_Atomic int *race;
+	int result;
+};
+
+static void *run_racer(void *arg)
+{
+	struct racer *racer = arg;
+
+	ms_hosted_set_cpu(racer->id + 1);
+	for (;;) {
+		pthread_barrier_wait(racer->barrier);
+		uint64_t pfn = atomic_load(racer->pfn);
+		if (pfn == META_SLOT_LINK_NONE)
+			return NULL;
+		switch (atomic_load(racer->race)) {
+		case RACE_PUT_PUT:
+			racer->result = ms_put(&fx_inst, pfn);
+			break;
+		case RACE_FREE_PUT:
+			racer->result = racer->id == 0 ? ms_free(&fx_inst, pfn, 0) : ms_put(&fx_inst, pfn);
+			break;
+		default:
+			racer->result = racer->id == 0 ? ms_get(&fx_inst, pfn) : ms_free(&fx_inst, pfn, 0);
+			break;
+		}
+		pthread_barrier_wait(racer->barrier);
+	}
+}
+
+static bool refused(int err)
+{
+	return err == MS_EDOUBLEFREE || err == MS_EREFZERO || err == MS_EBUSY;
+}
+
+START_TEST(test_stress_racing_mistakes_return_errors)
+{
+	pthread_barrier_t barrier;
+	_Atomic uint64_t pfn;
+	_Atomic int race;
+	struct racer racers[2];
+	long nr_rounds = (long)(30000 * fx_scale());
+	long nr_won[NR_RACES] = {0};
+	struct ms_handle handle;
+
+	ck_assert_int_eq(pthread_barrier_init(&barrier, NULL, 3), 0);
+	atomic_init(&pfn, 0);
+	atomic_init(&race, 0);
+	for (unsigned i = 0; i < 2; i++) {
+		racers[i] = (struct racer){.id = i, .barrier = &barrier, .pfn = &pfn, .race = &race};
+		ck_assert_int_eq(pthread_create(&racers[i].thread, NULL, run_racer, &racers[i]), 0);
+	}
+	for (long round = 0; round < nr_rounds; round++) {
+		int kind = (int)(round % NR_RACES);
+
+		FX_REQUIRE(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handle) == MS_OK);
+		atomic_store(&pfn, handle.pfn);
+		atomic_store(&race, kind);
+		pthread_barrier_wait(&barrier);
+		pthread_barrier_wait(&barrier);
+		int first = racers[0].result, second = racers[1].result;
+		FX_REQUIRE((first == MS_OK && refused(second)) || (refused(first) && second == MS_OK));
+		if (kind == RACE_GET_FREE && first == MS_OK) { /* the get won: two references */
+			FX_REQUIRE(ms_put(&fx_inst, handle.pfn) == MS_OK);
+			FX_REQUIRE(ms_put(&fx_inst, handle.pfn) == MS_OK);
+		}
+		nr_won[kind] += first == MS_OK;
+		FX_REQUIRE(meta_slot_refcount_load(fx_slot(&fx_inst, handle.pfn)) ==
+			   META_SLOT_REFCOUNT_UNUSED);
+	}
+	atomic_store(&pfn, META_SLOT_LINK_NONE);
+	pthread_barrier_wait(&barrier);
+	for (unsigned i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_join(racers[i].thread, NULL), 0);
+	pthread_barrier_destroy(&barrier);
+	printf("racing mistakes: %ld rounds; first caller won put/put %ld, free/put %ld, "
+	       "get/free %ld\n", nr_rounds, nr_won[RACE_PUT_PUT], nr_won[RACE_FREE_PUT],
+	       nr_won[RACE_GET_FREE]);
+	ms_cache_drain_all(&fx_inst);
+	ck_assert_uint_eq(fx_nr_free(&fx_inst), FRAMES - 9);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
 Suite *stress_suite(void)
 {
 	Suite *suite = suite_create("stress");
@@ -240,6 +337,7 @@ Suite *stress_suite(void)
 	tcase_set_timeout(threads, 120);
 	tcase_add_test(threads, test_stress_threads_alloc_free_get_put);
 	tcase_add_test(threads, test_stress_threads_exhaust_every_frame);
+	tcase_add_test(threads, test_stress_racing_mistakes_return_errors);
 	suite_add_tcase(suite, threads);
 	return suite;
 }

@@ -109,6 +109,10 @@ const char *ms_strerror(int err);
  *  cpu_id                (optional, NULL = always 0) current CPU, < MS_MAX_CPUS.
  *  phys_to_virt          (optional) address to zero a frame through; NULL hook
  *                        means frames are not addressable and are not zeroed.
+ *                        A frame it gives NULL for is not zeroed.  A block whose
+ *                        first and last frames map exactly one block's length
+ *                        apart is zeroed with one memset; any other block
+ *                        frame by frame.
  *  panic                 (required) internal corruption; must not return.
  *  memset                (required) used for zeroing.
  *  spin_wait             (optional) called now and then while spinning on a
