@@ -104,6 +104,7 @@ class Snapshot:
     flag_sets: tuple[FlagSetSnap, ...]
     struct_line: int = 0
     size_line: int = 0
+    doc_line: int = 0
 
     def member(self, path: str) -> MemberSnap | None:
         return next((m for m in self.members if m.path == path), None)
@@ -116,7 +117,7 @@ def from_layout(layout: Layout, label: str) -> Snapshot:
     """A snapshot of a computed layout (through its JSON form, so both paths agree)."""
     snap = from_json(render.layout_json(layout), label)
     return replace(snap, struct_line=layout.schema.loc.line,
-                   size_line=layout.schema.size_loc.line)
+                   size_line=layout.schema.size_loc.line, doc_line=layout.schema.doc_loc.line)
 
 
 def _bad(label: str, message: str) -> SlotgenError:

@@ -66,7 +66,8 @@ def _struct(old: Snapshot, new: Snapshot) -> list[tuple[str, Change]]:
                                f"struct renamed: {old.struct} -> {new.struct}")))
     if old.doc != new.doc:
         out.append(("", Change("cosmetic", "doc", new.struct, old.doc, new.doc, "new",
-                               new.struct_line, f"doc of struct {new.struct} changed")))
+                               new.doc_line or new.struct_line,
+                               f"doc of struct {new.struct} changed")))
     old_types = {name: doc for name, doc, _ in old.types}
     for name, doc, tline in new.types:
         if name in old_types and old_types[name] != doc:

@@ -119,6 +119,7 @@ class Schema:
     flag_sets: tuple[FlagSet, ...]
     loc: Loc
     size_loc: Loc
+    doc_loc: Loc  # the 'doc' key, or the mapping when there is none
 
     def size_for(self, target: str) -> int | None:
         return dict(self.sizes)[target]

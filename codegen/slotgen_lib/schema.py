@@ -94,7 +94,7 @@ def _build(path: str, sha: str, raw: Any, rd: Reader, errors: Collector) -> Sche
         portable=rd.get(top, "portable", bool, "the schema", False), targets=targets,
         abi_version=rd.get(top, "abi_version", int, "the schema", None),
         types=types, fields=fields, constants=constants, flag_sets=flag_sets,
-        loc=top.loc, size_loc=rd.loc(top, "size"))
+        loc=top.loc, size_loc=rd.loc(top, "size"), doc_loc=rd.loc(top, "doc"))
     members.check_type_uses(schema, rd)
     return schema
 

@@ -193,6 +193,17 @@ def test_an_unknown_target_is_refused_by_every_diff_format():
         assert result.stdout == ""
 
 
+def test_a_struct_doc_change_names_the_doc_line(tmp_path):
+    text = SCHEMA.read_text()
+    doc_line = text.splitlines().index(next(l for l in text.splitlines()
+                                            if l.startswith("doc: "))) + 1
+    new = _edit(tmp_path, "doc.yaml", ('doc: "64-byte', 'doc: "A 64-byte'))
+    result = run_slotgen("diff", SCHEMA, new)
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"{new}:{doc_line}: cosmetic: doc of struct meta_slot "
+                                    "changed\n")
+
+
 def test_abi_version_policy(tmp_path):
     old = _edit(tmp_path, "old.yaml", ("portable: true\n", "portable: true\nabi_version: 3\n"))
     same = _edit(tmp_path, "same.yaml", ("portable: true\n", "portable: true\nabi_version: 3\n"),
