@@ -82,11 +82,6 @@ hand_out(struct ms_instance *inst, const struct ms_alloc_opts *opts, uint64_t pf
 	return MS_OK;
 }
 
-static bool frame_poisoned(struct ms_instance *inst, uint64_t pfn)
-{
-	return (meta_slot_guard_load(ms_slot(inst, pfn)) & META_SLOT_META_GUARD_POISONED) != 0;
-}
-
 static void quarantine_one(struct ms_instance *inst, uint64_t pfn, unsigned order)
 {
 	unsigned long irq_state = ms_lock_irq(inst);
@@ -95,8 +90,9 @@ static void quarantine_one(struct ms_instance *inst, uint64_t pfn, unsigned orde
 }
 
 /* One attempt on one instance; MS_NONE when empty (caches not drained).
- * A block found poisoned (marked after ms_mark_poisoned scanned the caches
- * and lists) is quarantined and the next one tried. */
+ * A block found poisoned (marked while it was between a list or cache and
+ * this hand-out, where ms_mark_poisoned cannot see it) is quarantined and
+ * the next one tried. */
 static uint64_t take_block(struct ms_instance *inst, unsigned order, bool use_cache, unsigned cpu)
 {
 	for (;;) {
@@ -111,20 +107,32 @@ static uint64_t take_block(struct ms_instance *inst, unsigned order, bool use_ca
 				inst->nr_locked_alloc_events++;
 			ms_unlock_irq(inst, irq_state);
 		}
-		if (pfn == MS_NONE || !frame_poisoned(inst, pfn))
+		if (pfn == MS_NONE || !ms_block_poisoned(inst, pfn, order))
 			return pfn;
 		quarantine_one(inst, pfn, order);
 	}
 }
 
-/* Frames in all per-CPU caches (a snapshot). */
-static uint64_t ms_nr_cached(struct ms_instance *inst)
+/*
+ * The last attempt before out-of-memory: with the whole instance frozen,
+ * every cache is drained into the buddy lists and the block taken from
+ * them, so that MS_NONE means no frame was free anywhere at that instant
+ * (a drain followed by a retry could lose the drained frames to another
+ * CPU's refill in between).
+ */
+static uint64_t take_block_frozen(struct ms_instance *inst, unsigned order)
 {
-	uint64_t nr_cached = 0;
-
-	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++)
-		nr_cached += ms_pcp_frames(&inst->pcp[cpu]);
-	return nr_cached;
+	for (;;) {
+		unsigned long irq_state = ms_freeze(inst);
+		ms_pcp_drain_all_frozen(inst);
+		uint64_t pfn = ms_buddy_alloc_locked(inst, order);
+		if (pfn != MS_NONE)
+			inst->nr_locked_alloc_events++;
+		ms_thaw(inst, irq_state);
+		if (pfn == MS_NONE || !ms_block_poisoned(inst, pfn, order))
+			return pfn;
+		quarantine_one(inst, pfn, order);
+	}
 }
 
 /*
@@ -142,10 +150,8 @@ __attribute__((noinline)) static int alloc_slow(struct ms_instance *inst,
 	if (popped != MS_NONE)
 		quarantine_one(inst, popped, order);
 	uint64_t pfn = take_block(inst, order, use_cache, cpu);
-	if (pfn == MS_NONE && may_drain && ms_nr_cached(inst) != 0) {
-		ms_cache_drain_all(inst);
-		pfn = take_block(inst, order, use_cache, cpu);
-	}
+	if (pfn == MS_NONE && may_drain)
+		pfn = take_block_frozen(inst, order);
 	if (pfn == MS_NONE)
 		return MS_ENOMEM;
 	return hand_out(inst, opts, pfn, stamp_flags, use_cache ? cpu : UINT32_MAX, out);
@@ -169,7 +175,7 @@ alloc_one(struct ms_instance *inst, const struct ms_alloc_opts *opts, struct ms_
 
 	unsigned cpu = (opts->flags & MS_ALLOC_CPU_HINT) ? opts->cpu : ms_current_cpu(inst);
 	uint64_t pfn = ms_pcp_pop(inst, &inst->pcp[cpu], opts->order);
-	if (pfn == MS_NONE || frame_poisoned(inst, pfn))
+	if (pfn == MS_NONE || ms_block_poisoned(inst, pfn, opts->order))
 		return alloc_slow(inst, opts, stamp_flags, true, cpu, pfn, may_drain, out);
 	return hand_out(inst, opts, pfn, stamp_flags, cpu, out);
 }
@@ -215,7 +221,12 @@ void ms_free_released(struct ms_instance *inst, uint64_t pfn, unsigned order)
 	ms_buddy_prefetch_buddies(inst, pfn, order);
 	ms_buddy_prefetch_links(inst, pfn, order);
 	unsigned long irq_state = ms_lock_irq(inst);
-	ms_buddy_free_locked(inst, pfn, order);
+	/* Checked again under the lock: a mark that found the block nowhere
+	 * (it was between its release and this lock) has set the bit by now. */
+	if (ms_block_poisoned(inst, pfn, order))
+		ms_quarantine_locked(inst, pfn, order);
+	else
+		ms_buddy_free_locked(inst, pfn, order);
 	inst->nr_locked_free_events++;
 	ms_unlock_irq(inst, irq_state);
 }
@@ -233,8 +244,9 @@ static int free_error(struct meta_slot *slot, unsigned order, uint32_t refs)
 }
 
 /* Moves the slot from refcount 1 to REFCOUNT_UNUSED, or says why not. */
-static inline int release(struct meta_slot *slot, unsigned order)
+static inline int release(struct ms_instance *inst, struct meta_slot *slot, unsigned order)
 {
+	uint32_t generation = meta_slot_generation_load(slot);
 	uint32_t refs = meta_slot_refcount_load(slot);
 
 	do { /* the CAS fails when racing another free, get or put */
@@ -242,7 +254,7 @@ static inline int release(struct meta_slot *slot, unsigned order)
 		if (err != MS_OK)
 			return err;
 	} while (!meta_slot_refcount_cas(slot, &refs, MS_UNUSED));
-	return MS_OK;
+	return ms_slot_release_stale(inst, slot, generation) ? MS_EDOUBLEFREE : MS_OK;
 }
 
 /* A free other than an order-0 frame into the cache. */
@@ -260,7 +272,7 @@ __attribute__((noinline)) static int free_block(struct ms_instance *inst, uint64
 	if (order > MS_PCP_MAX_ORDER || !inst->cache_enabled)
 		ms_buddy_prefetch_buddies(inst, pfn, order);
 	struct meta_slot *slot = ms_slot(inst, pfn);
-	int err = release(slot, order);
+	int err = release(inst, slot, order);
 	if (err != MS_OK)
 		return err;
 	ms_slot_reset_free(slot);
@@ -273,7 +285,7 @@ __attribute__((noinline)) static int free_block(struct ms_instance *inst, uint64
 __attribute__((noinline)) static int free_frame_slow(struct ms_instance *inst, uint64_t pfn)
 {
 	struct meta_slot *slot = ms_slot(inst, pfn);
-	int err = release(slot, 0);
+	int err = release(inst, slot, 0);
 	if (err != MS_OK)
 		return err;
 	ms_slot_reset_free(slot);
@@ -292,16 +304,18 @@ int ms_free(struct ms_instance *inst, uint64_t pfn, unsigned order)
 
 	/* The hot path: a frame with one reference goes to this CPU's cache. */
 	struct meta_slot *slot = ms_slot(inst, pfn);
+	uint32_t generation = meta_slot_generation_load(slot);
 	uint32_t refs = 1;
 	if (!(meta_slot_flags_load(slot) & META_SLOT_FRAME_FLAGS_ALLOCATED) ||
 	    meta_slot_order_load(slot) != 0 || !meta_slot_refcount_cas(slot, &refs, MS_UNUSED))
 		return free_frame_slow(inst, pfn);
+	if (ms_slot_release_stale(inst, slot, generation))
+		return MS_EDOUBLEFREE;
 	if (!ms_slot_reset_free_clean(slot)) { /* guard bits cleared, or poisoned */
 		ms_free_released(inst, pfn, 0);
 		return MS_OK;
 	}
-	unsigned cpu = ms_current_cpu(inst);
-	if (!ms_pcp_push(inst, &inst->pcp[cpu], pfn, 0))
-		ms_pcp_push_drain(inst, cpu, pfn, 0);
+	if (ms_pcp_push(inst, &inst->pcp[ms_current_cpu(inst)], pfn, 0) != MS_PUSHED)
+		ms_free_released(inst, pfn, 0); /* full: drain a batch; poisoned: quarantine */
 	return MS_OK;
 }

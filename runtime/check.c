@@ -267,15 +267,9 @@ int ms_check(struct ms_instance *inst, char *msg, size_t msg_bytes)
 	if (!ms_ready(inst))
 		return MS_EINVAL;
 	ms_text_init(&text, msg, msg_bytes);
-	unsigned long irq_state = ms_irq_save(inst);
-	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++)
-		ms_pcp_lock(&inst->pcp[cpu], &inst->platform);
-	ms_lock_acquire(&inst->lock, &inst->platform);
+	unsigned long irq_state = ms_freeze(inst);
 	int err = check_locked(inst, &text);
-	ms_lock_release(&inst->lock);
-	for (unsigned cpu = MS_MAX_CPUS; cpu-- > 0;)
-		ms_pcp_unlock(&inst->pcp[cpu]);
-	ms_irq_restore(inst, irq_state);
+	ms_thaw(inst, irq_state);
 	if (err == MS_OK)
 		ms_text_str(&text, "ok");
 	return err;

@@ -80,6 +80,22 @@ static void prefetch_buddies(const struct ms_instance *inst, const uint64_t *pfn
 		ms_buddy_prefetch_links(inst, pfns[i], order);
 }
 
+/* Moves the nr_drain oldest (bottom) blocks of a stack to the buddy lists,
+ * both locks held; returns the blocks left. */
+static uint32_t drain_both_locked(struct ms_instance *inst, struct ms_pcp_stack *stack,
+				  unsigned order, uint32_t nr_drain)
+{
+	uint32_t nr_blocks = ms_counter_load32(&stack->nr_blocks);
+
+	for (uint32_t i = 0; i < nr_drain; i++)
+		ms_buddy_free_locked(inst, stack->pfns[i], order);
+	for (uint32_t i = nr_drain; i < nr_blocks; i++)
+		stack->pfns[i - nr_drain] = stack->pfns[i];
+	nr_blocks -= nr_drain;
+	ms_counter_store32(&stack->nr_blocks, nr_blocks);
+	return nr_blocks;
+}
+
 /* Moves the nr_drain oldest (bottom) blocks of `order` to the buddy lists. */
 uint32_t ms_pcp_drain_locked(struct ms_instance *inst, struct ms_pcp *pcp, unsigned order,
 			     uint32_t nr_drain)
@@ -93,14 +109,37 @@ uint32_t ms_pcp_drain_locked(struct ms_instance *inst, struct ms_pcp *pcp, unsig
 		return nr_blocks;
 	prefetch_buddies(inst, stack->pfns, nr_drain, order);
 	unsigned long irq_state = ms_lock_irq(inst);
-	for (uint32_t i = 0; i < nr_drain; i++)
-		ms_buddy_free_locked(inst, stack->pfns[i], order);
+	nr_blocks = drain_both_locked(inst, stack, order, nr_drain);
 	ms_unlock_irq(inst, irq_state);
-	for (uint32_t i = nr_drain; i < nr_blocks; i++)
-		stack->pfns[i - nr_drain] = stack->pfns[i];
-	nr_blocks -= nr_drain;
-	ms_counter_store32(&stack->nr_blocks, nr_blocks);
 	return nr_blocks;
+}
+
+unsigned long ms_freeze(struct ms_instance *inst)
+{
+	unsigned long irq_state = ms_irq_save(inst);
+
+	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++)
+		ms_pcp_lock(&inst->pcp[cpu], &inst->platform);
+	ms_lock_acquire(&inst->lock, &inst->platform);
+	return irq_state;
+}
+
+void ms_thaw(struct ms_instance *inst, unsigned long irq_state)
+{
+	ms_lock_release(&inst->lock);
+	for (unsigned cpu = MS_MAX_CPUS; cpu-- > 0;)
+		ms_pcp_unlock(&inst->pcp[cpu]);
+	ms_irq_restore(inst, irq_state);
+}
+
+void ms_pcp_drain_all_frozen(struct ms_instance *inst)
+{
+	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++) {
+		for (unsigned order = 0; order <= MS_PCP_MAX_ORDER; order++) {
+			struct ms_pcp_stack *stack = &inst->pcp[cpu].stacks[order];
+			drain_both_locked(inst, stack, order, ms_counter_load32(&stack->nr_blocks));
+		}
+	}
 }
 
 /* Refills the stack of `order` of cpu's cache when empty, or drains a batch
@@ -133,8 +172,16 @@ uint64_t ms_pcp_pop_refill(struct ms_instance *inst, unsigned cpu, unsigned orde
 
 void ms_pcp_push_drain(struct ms_instance *inst, unsigned cpu, uint64_t pfn, unsigned order)
 {
-	while (!ms_pcp_push(inst, &inst->pcp[cpu], pfn, order))
+	enum ms_push_result result;
+
+	while ((result = ms_pcp_push(inst, &inst->pcp[cpu], pfn, order)) == MS_PUSH_FULL)
 		rebalance(inst, cpu, order);
+	if (result == MS_PUSH_POISONED) {
+		unsigned long irq_state = ms_lock_irq(inst);
+		ms_quarantine_locked(inst, pfn, order);
+		inst->nr_locked_free_events++;
+		ms_unlock_irq(inst, irq_state);
+	}
 }
 
 void ms_cache_drain(struct ms_instance *inst, unsigned cpu)

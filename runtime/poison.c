@@ -7,6 +7,7 @@
  * neither FREE nor ALLOCATED, its order, and refcount REFCOUNT_UNUSED.
  */
 #include "freelist.h"
+#include "pcp.h"
 
 void ms_quarantine_locked(struct ms_instance *inst, uint64_t pfn, unsigned order)
 {
@@ -29,7 +30,7 @@ bool ms_block_poisoned_scan(struct ms_instance *inst, uint64_t pfn, unsigned ord
 }
 
 /* Removes the cached block containing pfn from cpu's stack of `order` and
- * quarantines it; true if there was one.  Caller holds the cache's lock. */
+ * quarantines it; true if there was one.  The instance is frozen. */
 static bool uncache_locked(struct ms_instance *inst, struct ms_pcp *pcp, unsigned order,
 			   uint64_t pfn)
 {
@@ -43,33 +44,35 @@ static bool uncache_locked(struct ms_instance *inst, struct ms_pcp *pcp, unsigne
 		for (uint32_t j = i + 1; j < nr_blocks; j++)
 			stack->pfns[j - 1] = stack->pfns[j];
 		ms_counter_store32(&stack->nr_blocks, nr_blocks - 1);
-		unsigned long irq_state = ms_lock_irq(inst);
 		ms_quarantine_locked(inst, head, order);
-		ms_unlock_irq(inst, irq_state);
 		return true;
 	}
 	return false;
 }
 
 /* Quarantines the cached block (any CPU, any order) containing pfn; true if
- * there was one. */
-static bool uncache(struct ms_instance *inst, uint64_t pfn)
+ * there was one.  The instance is frozen. */
+static bool uncache_frozen(struct ms_instance *inst, uint64_t pfn)
 {
-	bool found = false;
-
-	for (unsigned cpu = 0; cpu < MS_MAX_CPUS && !found; cpu++) {
-		struct ms_pcp *pcp = &inst->pcp[cpu];
-		unsigned long irq_state = ms_irq_save(inst);
-
-		ms_pcp_lock(pcp, &inst->platform);
-		for (unsigned order = 0; order <= MS_PCP_MAX_ORDER && !found; order++)
-			found = uncache_locked(inst, pcp, order, pfn);
-		ms_pcp_unlock(pcp);
-		ms_irq_restore(inst, irq_state);
+	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++) {
+		for (unsigned order = 0; order <= MS_PCP_MAX_ORDER; order++) {
+			if (uncache_locked(inst, &inst->pcp[cpu], order, pfn))
+				return true;
+		}
 	}
-	return found;
+	return false;
 }
 
+/*
+ * The bits are set first; then, with the whole instance frozen, the block
+ * holding the frame is looked for in every cache and free list at once (a
+ * search cache by cache could miss a block moving between a list and a
+ * cache).  A block found nowhere is allocated or between two places: a
+ * release on its way to a cache or list checks the bits again under that
+ * cache's or list's lock, and a block on its way to a caller is checked
+ * before its claim (an allocation that races the mark may win it, and the
+ * block is quarantined when freed).
+ */
 int ms_mark_poisoned(struct ms_instance *inst, uint64_t pfn)
 {
 	if (!ms_ready(inst))
@@ -81,17 +84,19 @@ int ms_mark_poisoned(struct ms_instance *inst, uint64_t pfn)
 	ms_flag_set_shared32(&inst->nr_poison_marks);
 	meta_slot_guard_fetch_or(slot, META_SLOT_META_GUARD_POISONED);
 	meta_slot_flags_fetch_or(slot, META_SLOT_FRAME_FLAGS_POISONED);
-	if (meta_slot_refcount_load(slot) != MS_UNUSED || uncache(inst, pfn))
+	if (meta_slot_refcount_load(slot) != MS_UNUSED)
 		return MS_OK; /* allocated: quarantined when freed */
 
-	unsigned long irq_state = ms_lock_irq(inst);
-	unsigned order;
-	uint64_t head = ms_buddy_isolate_locked(inst, pfn, &order);
-	if (head != MS_NONE)
-		ms_quarantine_locked(inst, head, order);
+	unsigned long irq_state = ms_freeze(inst);
+	if (!uncache_frozen(inst, pfn)) {
+		unsigned order;
+		uint64_t head = ms_buddy_isolate_locked(inst, pfn, &order);
+		if (head != MS_NONE)
+			ms_quarantine_locked(inst, head, order);
+	}
 	/* A list update under the lock may have stored over the flag. */
 	meta_slot_flags_fetch_or(slot, META_SLOT_FRAME_FLAGS_POISONED);
-	ms_unlock_irq(inst, irq_state);
+	ms_thaw(inst, irq_state);
 	return MS_OK;
 }
 

@@ -13,9 +13,11 @@
  *
  * release: the slot goes back to reset_with_free_list_meta state: refcount
  * REFCOUNT_UNUSED, vtable 0, guard cleared except POISONED, no flags (the
- * list code sets FREE on heads), and the generation moves on by one, so that
- * every handle of the ended epoch is stale from the release on, also while
- * the next claim is between its CAS and its own generation store.
+ * list code sets FREE on heads), and last the generation moves on by one
+ * (release order), so that every handle of the ended epoch is stale from
+ * the release on, also while the next claim is between its CAS and its own
+ * generation store; and a free that reads the new generation also reads the
+ * cleared flags (see ms_slot_release_stale).
  *
  * Guard POISONED is set only with fetch_or and never cleared, so it is never
  * lost; frame_flags POISONED mirrors it (a concurrent flags store may drop
@@ -72,11 +74,34 @@ static inline void ms_slot_end_epoch(struct meta_slot *slot)
  * or the frame is poisoned, which the caller's slow path sorts out. */
 static inline bool ms_slot_reset_free_clean(struct meta_slot *slot)
 {
-	ms_slot_end_epoch(slot);
 	meta_slot_vtable_store(slot, 0);
 	uint32_t guard = ms_slot_clear_guard(slot);
 	meta_slot_flags_store(slot, 0);
+	ms_slot_end_epoch(slot);
 	return guard == META_SLOT_META_GUARD_NONE;
+}
+
+/*
+ * A free's checks (ALLOCATED, order) read the slot before its release CAS
+ * (1 -> REFCOUNT_UNUSED), which compares the count alone.  A second free of
+ * a block racing its reuse (freed, handed out again at another order, then
+ * the stale free's CAS) would pass the checks on the old epoch and win the
+ * CAS on the new one.  The generation read before the checks catches it:
+ * the CAS read the new owner's claim, which follows the first release's
+ * generation store, so the generation seen after the CAS differs.  The stale
+ * free then puts the count back (no one else can claim a block that is on
+ * no list and in no cache) and reports a double free.  Returns whether the
+ * release was stale and undone.
+ */
+static inline bool ms_slot_release_stale(struct ms_instance *inst, struct meta_slot *slot,
+					 uint32_t generation_before)
+{
+	if (meta_slot_generation_load(slot) == generation_before)
+		return false;
+	uint32_t expected = MS_UNUSED;
+	if (!meta_slot_refcount_cas(slot, &expected, 1))
+		inst->platform.panic("free: stale release could not be undone", MS_NONE, expected);
+	return true;
 }
 
 static inline void ms_slot_reset_free(struct meta_slot *slot)

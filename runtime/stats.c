@@ -1,11 +1,13 @@
 /*
  * Observability: totals (per-CPU counters summed on read), fragmentation and
- * a /proc/buddyinfo-style dump.  Each call is a snapshot under the instance
- * lock; per-CPU figures are read without their locks and may lag by one
- * in-flight operation.
+ * a /proc/buddyinfo-style dump.  Each call is one snapshot with the instance
+ * frozen (every cache's lock and the instance lock), so a batch moving
+ * between a cache and the lists is never counted twice or missed; a frame
+ * between a cache and its caller (popped, not yet claimed, or released, not
+ * yet pushed) counts as allocated.
  */
 #include "fmt.h"
-#include "internal.h"
+#include "pcp.h"
 
 void ms_stats(struct ms_instance *inst, struct ms_stats *out)
 {
@@ -14,6 +16,7 @@ void ms_stats(struct ms_instance *inst, struct ms_stats *out)
 
 	if (!ms_ready(inst) || out == NULL)
 		return;
+	unsigned long irq_state = ms_freeze(inst);
 	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++) {
 		struct ms_pcp *pcp = &inst->pcp[cpu];
 
@@ -25,7 +28,6 @@ void ms_stats(struct ms_instance *inst, struct ms_stats *out)
 		nr_alloc_events += ms_counter_load64(&pcp->nr_alloc_events);
 		nr_free_events += ms_counter_load64(&pcp->nr_free_events);
 	}
-	unsigned long irq_state = ms_lock_irq(inst);
 	out->nr_frames = inst->nr_frames;
 	out->nr_reserved = inst->nr_frames - inst->nr_usable_frames;
 	out->nr_cached = nr_cached;
@@ -39,7 +41,7 @@ void ms_stats(struct ms_instance *inst, struct ms_stats *out)
 	}
 	out->nr_alloc_events = nr_alloc_events + inst->nr_locked_alloc_events;
 	out->nr_free_events = nr_free_events + inst->nr_locked_free_events;
-	ms_unlock_irq(inst, irq_state);
+	ms_thaw(inst, irq_state);
 }
 
 /*

@@ -6,6 +6,7 @@
  * freed, and the instance must be consistent with every frame free.
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -328,6 +329,335 @@ START_TEST(test_stress_racing_mistakes_return_errors)
 }
 END_TEST
 
+/*
+ * Out-of-memory only when nothing is free: on 128 frames, one thread holds
+ * at most 120 and three others at most 2 each, each on its own cache, so at
+ * least 2 frames are free at every instant, yet they sit in other threads'
+ * caches or move in batches.  No allocation may fail (with one drain and
+ * one retry instead of the frozen last attempt, a few dozen fail per 3 s).
+ */
+#define TIGHT_FRAMES 128
+#define NR_HOLDERS 4
+
+static _Atomic bool holders_stop;
+
+struct holder {
+	pthread_t thread;
+	struct ms_instance *inst;
+	unsigned cpu;
+	unsigned max_held;
+	long nr_allocs;
+	long nr_enomem;
+};
+
+static void *hold_and_release(void *arg)
+{
+	struct holder *holder = arg;
+	uint64_t held[TIGHT_FRAMES];
+	unsigned nr_held = 0;
+	uint64_t state = holder->cpu * 0x9e3779b97f4a7c15u + 1;
+	struct ms_handle handle;
+
+	ms_hosted_set_cpu(holder->cpu);
+	while (!atomic_load_explicit(&holders_stop, memory_order_relaxed)) {
+		if (nr_held < holder->max_held && (next_random(&state) & 1)) {
+			int err = fx_alloc(holder->inst, 0, MS_ALLOC_NOZERO, &handle);
+			holder->nr_allocs++;
+			if (err == MS_OK)
+				held[nr_held++] = handle.pfn;
+			else
+				holder->nr_enomem++;
+		} else if (nr_held > 0) {
+			FX_REQUIRE(ms_free(holder->inst, held[--nr_held], 0) == MS_OK);
+		}
+	}
+	while (nr_held > 0)
+		FX_REQUIRE(ms_free(holder->inst, held[--nr_held], 0) == MS_OK);
+	return NULL;
+}
+
+START_TEST(test_stress_enomem_only_when_nothing_is_free)
+{
+	static struct ms_instance tight;
+	struct holder holders[NR_HOLDERS];
+	double seconds = 3 * fx_scale();
+	struct timespec pause = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+	long nr_allocs = 0, nr_enomem = 0;
+
+	fx_setup_extra(&tight, 0, TIGHT_FRAMES);
+	ck_assert_int_eq(ms_add_range(&tight, 0, TIGHT_FRAMES), MS_OK);
+	atomic_store(&holders_stop, false);
+	for (unsigned i = 0; i < NR_HOLDERS; i++) {
+		holders[i] = (struct holder){.inst = &tight, .cpu = i + 1,
+					     .max_held = i == 0 ? TIGHT_FRAMES - 8 : 2};
+		ck_assert_int_eq(pthread_create(&holders[i].thread, NULL, hold_and_release, &holders[i]),
+				 0);
+	}
+	nanosleep(&pause, NULL);
+	atomic_store(&holders_stop, true);
+	for (unsigned i = 0; i < NR_HOLDERS; i++) {
+		ck_assert_int_eq(pthread_join(holders[i].thread, NULL), 0);
+		nr_allocs += holders[i].nr_allocs;
+		nr_enomem += holders[i].nr_enomem;
+	}
+	printf("out-of-memory race: %ld allocations on %d frames, %ld out-of-memory\n", nr_allocs,
+	       TIGHT_FRAMES, nr_enomem);
+	ck_assert_int_eq(nr_enomem, 0);
+	ms_cache_drain_all(&tight);
+	ck_assert_uint_eq(fx_nr_free(&tight), TIGHT_FRAMES);
+	fx_assert_consistent(&tight);
+}
+END_TEST
+
+/*
+ * Statistics while batches move: two threads each hold at most 4 frames and
+ * drain their caches now and then; a third reads ms_stats meanwhile.  Every
+ * snapshot counts at most the 8 held frames plus one in flight per thread as
+ * allocated (a 64-frame batch seen in a cache and on the lists, or in
+ * neither, would be off by 64, or wrap below zero).
+ */
+static _Atomic int nr_churners_done;
+
+struct churner {
+	pthread_t thread;
+	unsigned cpu;
+	long nr_ops;
+};
+
+static void *churn(void *arg)
+{
+	struct churner *churner = arg;
+	uint64_t held[4];
+	unsigned nr_held = 0;
+	struct ms_handle handle;
+
+	ms_hosted_set_cpu(churner->cpu);
+	for (long op = 0; op < churner->nr_ops; op++) {
+		if (nr_held < 4 && op % 8 < 4) {
+			FX_REQUIRE(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handle) == MS_OK);
+			held[nr_held++] = handle.pfn;
+		} else if (nr_held > 0) {
+			FX_REQUIRE(ms_free(&fx_inst, held[--nr_held], 0) == MS_OK);
+		}
+		if (op % 64 == 0)
+			ms_cache_drain(&fx_inst, churner->cpu);
+	}
+	while (nr_held > 0)
+		FX_REQUIRE(ms_free(&fx_inst, held[--nr_held], 0) == MS_OK);
+	atomic_fetch_add(&nr_churners_done, 1);
+	return NULL;
+}
+
+START_TEST(test_stress_stats_stay_consistent_while_batches_move)
+{
+	struct churner churners[2];
+	struct ms_stats stats;
+	long nr_snapshots = 0;
+	uint64_t worst = 0;
+
+	atomic_store(&nr_churners_done, 0);
+	for (unsigned i = 0; i < 2; i++) {
+		churners[i] = (struct churner){.cpu = i + 1, .nr_ops = (long)(400000 * fx_scale())};
+		ck_assert_int_eq(pthread_create(&churners[i].thread, NULL, churn, &churners[i]), 0);
+	}
+	while (atomic_load(&nr_churners_done) < 2) {
+		ms_stats(&fx_inst, &stats);
+		nr_snapshots++;
+		if (stats.nr_allocated > worst)
+			worst = stats.nr_allocated;
+		FX_REQUIRE(stats.nr_free <= FRAMES - 9 && stats.nr_allocated <= 2 * 4 + 2);
+	}
+	for (unsigned i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_join(churners[i].thread, NULL), 0);
+	printf("stats while batches move: %ld snapshots, at most %llu allocated\n", nr_snapshots,
+	       (unsigned long long)worst);
+	ms_cache_drain_all(&fx_inst);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
+/*
+ * Marks racing allocations: three threads allocate and free blocks of
+ * orders 0..3 (caches, hints, drains) while a fourth marks random frames
+ * poisoned.  No allocation that starts after a mark returned may hand out a
+ * block holding that frame; at the end every marked frame is quarantined
+ * and the instance is consistent.
+ */
+#define NR_MARKS 200
+
+static _Atomic uint64_t marks_done;              /* marks returned so far */
+static _Atomic uint64_t mark_done_at[FRAMES];    /* 0, or marks_done when its mark returned */
+static _Atomic bool markers_stop;
+
+struct poison_worker {
+	pthread_t thread;
+	unsigned cpu;
+	long nr_stale;
+};
+
+static void *allocate_against_marks(void *arg)
+{
+	struct poison_worker *worker = arg;
+	struct held held[32];
+	unsigned nr_held = 0;
+	uint64_t state = worker->cpu * 0x2545f4914f6cdd1du + 7;
+	struct ms_handle handle;
+
+	ms_hosted_set_cpu(worker->cpu);
+	while (!atomic_load(&markers_stop)) {
+		uint64_t r = next_random(&state);
+		if (nr_held < 32 && (r & 1)) {
+			struct ms_alloc_opts opts = {.order = (unsigned)(r >> 8) % 4,
+						     .flags = MS_ALLOC_NOZERO};
+			if ((r >> 16) % 16 == 0) {
+				opts.flags |= MS_ALLOC_CPU_HINT;
+				opts.cpu = (unsigned)(r >> 24) % 4;
+			}
+			uint64_t before = atomic_load(&marks_done);
+			if (ms_alloc(&fx_inst, &opts, &handle) != MS_OK)
+				continue;
+			for (uint64_t f = handle.pfn; f < handle.pfn + (1u << opts.order); f++) {
+				uint64_t done = atomic_load(&mark_done_at[f - BASE]);
+				worker->nr_stale += done != 0 && done <= before;
+			}
+			held[nr_held++] = (struct held){handle.pfn, opts.order};
+		} else if (nr_held > 0) {
+			nr_held--;
+			FX_REQUIRE(ms_free(&fx_inst, held[nr_held].pfn, held[nr_held].order) == MS_OK);
+		}
+		if ((r >> 32) % 512 == 0)
+			ms_cache_drain(&fx_inst, (unsigned)(r >> 40) % 4);
+	}
+	while (nr_held > 0) {
+		nr_held--;
+		FX_REQUIRE(ms_free(&fx_inst, held[nr_held].pfn, held[nr_held].order) == MS_OK);
+	}
+	return NULL;
+}
+
+START_TEST(test_stress_marks_race_allocations)
+{
+	struct poison_worker workers[3];
+	uint64_t state = 0x5eed;
+	struct timespec pause = {0, 2000000};
+	struct ms_handle handle;
+	long nr_stale = 0;
+
+	atomic_store(&marks_done, 0);
+	atomic_store(&markers_stop, false);
+	for (unsigned i = 0; i < FRAMES; i++)
+		atomic_store(&mark_done_at[i], 0);
+	for (unsigned i = 0; i < 3; i++) {
+		workers[i] = (struct poison_worker){.cpu = i + 1};
+		ck_assert_int_eq(pthread_create(&workers[i].thread, NULL, allocate_against_marks,
+						&workers[i]), 0);
+	}
+	for (unsigned i = 0; i < NR_MARKS; i++) {
+		uint64_t pfn = BASE + 2 + next_random(&state) % (FRAMES - 9);
+		ck_assert_int_eq(ms_mark_poisoned(&fx_inst, pfn), MS_OK);
+		uint64_t done = atomic_fetch_add(&marks_done, 1) + 1;
+		uint64_t none = 0;
+		atomic_compare_exchange_strong(&mark_done_at[pfn - BASE], &none, done);
+		nanosleep(&pause, NULL);
+	}
+	atomic_store(&markers_stop, true);
+	for (unsigned i = 0; i < 3; i++) {
+		ck_assert_int_eq(pthread_join(workers[i].thread, NULL), 0);
+		nr_stale += workers[i].nr_stale;
+	}
+	ck_assert_msg(nr_stale == 0, "%ld blocks handed out holding a frame marked before", nr_stale);
+	fx_assert_consistent(&fx_inst);
+	ms_cache_drain_all(&fx_inst);
+	fx_assert_consistent(&fx_inst);
+	/* Everything still free comes out; no marked frame is among it. */
+	while (fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handle) == MS_OK)
+		ck_assert_uint_eq(atomic_load(&mark_done_at[handle.pfn - BASE]), 0);
+}
+END_TEST
+
+/*
+ * A mark landing between a free's release and the push that makes the block
+ * findable (a cache push, or with the cache off the buddy free): the free
+ * pauses in its platform irq_save hook, the mark runs to its end and finds
+ * the frame nowhere, then the free goes on.  The frame must end quarantined,
+ * never in a cache or on a list from which a later block could hand it out.
+ */
+static struct ms_instance paused_inst;
+static sem_t pause_reached, pause_release;
+static _Atomic bool pause_armed;
+
+static unsigned long pausing_irq_save(void)
+{
+	bool armed = true;
+	if (atomic_compare_exchange_strong(&pause_armed, &armed, false)) {
+		sem_post(&pause_reached);
+		sem_wait(&pause_release);
+	}
+	return 0;
+}
+
+static void *free_with_pause(void *arg)
+{
+	uint64_t pfn = *(uint64_t *)arg;
+
+	ms_hosted_set_cpu(0);
+	atomic_store(&pause_armed, true);
+	FX_REQUIRE(ms_free(&paused_inst, pfn, 0) == MS_OK);
+	return NULL;
+}
+
+static void mark_between_release_and_push(bool cache_enabled)
+{
+	struct ms_platform platform = *ms_hosted_platform();
+	struct meta_slot *slots = aligned_alloc(META_SLOT_ARRAY_ALIGN, ms_metadata_bytes(1024));
+	struct ms_alloc_opts opts = {.order = 3, .flags = MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE};
+	struct ms_handle kept, victim, handle;
+	struct ms_stats stats;
+	pthread_t thread;
+	char msg[256];
+
+	platform.irq_save = pausing_irq_save;
+	ck_assert_ptr_nonnull(slots);
+	ck_assert_int_eq(ms_init(&paused_inst, &platform, slots, 0, 1024, "Normal", 0), MS_OK);
+	ck_assert_int_eq(ms_add_range(&paused_inst, 0, 1024), MS_OK);
+	ms_set_cache_enabled(&paused_inst, cache_enabled);
+	ms_hosted_set_cpu(0);
+	ck_assert_int_eq(fx_alloc(&paused_inst, 0, MS_ALLOC_NOZERO, &kept), MS_OK);
+	ck_assert_int_eq(fx_alloc(&paused_inst, 0, MS_ALLOC_NOZERO, &victim), MS_OK);
+	sem_init(&pause_reached, 0, 0);
+	sem_init(&pause_release, 0, 0);
+	ck_assert_int_eq(pthread_create(&thread, NULL, free_with_pause, &victim.pfn), 0);
+	sem_wait(&pause_reached); /* the free has released the frame */
+	ck_assert_uint_eq(meta_slot_refcount_load(&slots[victim.pfn]), META_SLOT_REFCOUNT_UNUSED);
+	ck_assert_int_eq(ms_mark_poisoned(&paused_inst, victim.pfn), MS_OK);
+	sem_post(&pause_release);
+	ck_assert_int_eq(pthread_join(thread, NULL), 0);
+	ck_assert_int_eq(ms_free(&paused_inst, kept.pfn, 0), MS_OK);
+	ms_cache_drain_all(&paused_inst);
+	ck_assert_int_eq(ms_check(&paused_inst, msg, sizeof(msg)), MS_OK);
+	ms_stats(&paused_inst, &stats);
+	ck_assert_uint_eq(stats.nr_quarantined, 1);
+	while (ms_alloc(&paused_inst, &opts, &handle) == MS_OK) {
+		for (uint64_t f = handle.pfn; f < handle.pfn + 8; f++)
+			ck_assert_uint_ne(f, victim.pfn);
+	}
+	sem_destroy(&pause_reached);
+	sem_destroy(&pause_release);
+	free(slots);
+}
+
+START_TEST(test_stress_mark_between_release_and_cache_push)
+{
+	mark_between_release_and_push(true);
+}
+END_TEST
+
+START_TEST(test_stress_mark_between_release_and_buddy_free)
+{
+	mark_between_release_and_push(false);
+}
+END_TEST
+
 Suite *stress_suite(void)
 {
 	Suite *suite = suite_create("stress");
@@ -338,6 +668,11 @@ Suite *stress_suite(void)
 	tcase_add_test(threads, test_stress_threads_alloc_free_get_put);
 	tcase_add_test(threads, test_stress_threads_exhaust_every_frame);
 	tcase_add_test(threads, test_stress_racing_mistakes_return_errors);
+	tcase_add_test(threads, test_stress_enomem_only_when_nothing_is_free);
+	tcase_add_test(threads, test_stress_stats_stay_consistent_while_batches_move);
+	tcase_add_test(threads, test_stress_marks_race_allocations);
+	tcase_add_test(threads, test_stress_mark_between_release_and_cache_push);
+	tcase_add_test(threads, test_stress_mark_between_release_and_buddy_free);
 	suite_add_tcase(suite, threads);
 	return suite;
 }
