@@ -57,8 +57,20 @@ static void add_usable(uint64_t start, uint64_t end)
 	usable[i] = (struct range){start, end, "usable"};
 }
 
+/* A reservation that continues one of the same kind (page tables taken one
+ * frame after another) extends it, so that the count does not grow with RAM. */
 static void reserve(uint64_t start, uint64_t end, const char *what)
 {
+	for (unsigned i = 0; i < nr_reserved; i++) {
+		if (reserved[i].what == what && reserved[i].end == start) {
+			reserved[i].end = end;
+			return;
+		}
+		if (reserved[i].what == what && reserved[i].start == end) {
+			reserved[i].start = start;
+			return;
+		}
+	}
 	if (nr_reserved == MAX_RESERVED)
 		panic("bootmem: too many reservations");
 	unsigned i = nr_reserved++;

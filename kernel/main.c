@@ -51,6 +51,9 @@ void kmain(uint32_t magic, uint64_t mbi_phys)
 	kprintf("metaslot: x86_64 kernel booting\n");
 	multiboot_parse(magic, mbi_phys);
 	kprintf("metaslot: command line \"%s\"\n", boot_cmdline());
+	if (boot_cmdline_bytes() > 255)
+		kprintf("metaslot: the command line is %u bytes; only its last 255 were kept\n",
+			boot_cmdline_bytes());
 	if (boot_cmdline_value("crash", buf, sizeof(buf)))
 		trap_provoke(buf);
 

@@ -15,6 +15,7 @@
 
 static struct memmap memmap;
 static char cmdline[CMDLINE_MAX];
+static unsigned cmdline_bytes; /* as the loader gave it, before any cut */
 
 static uint32_t read_u32(uint64_t phys)
 {
@@ -42,6 +43,13 @@ void multiboot_parse(uint32_t magic, uint64_t mbi)
 		const char *src = (const char *)(uintptr_t)read_u32(mbi + MBI_CMDLINE);
 		unsigned i = 0;
 
+		/* QEMU puts the image's path first and the -append options last: a
+		 * line too long to keep loses its head (part of the path), never
+		 * the options. */
+		while (src[cmdline_bytes] && cmdline_bytes < (1u << 20))
+			cmdline_bytes++;
+		if (cmdline_bytes >= CMDLINE_MAX)
+			src += cmdline_bytes - (CMDLINE_MAX - 1);
 		while (src[i] && i + 1 < CMDLINE_MAX) {
 			cmdline[i] = src[i];
 			i++;
@@ -72,6 +80,11 @@ void multiboot_parse(uint32_t magic, uint64_t mbi)
 const struct memmap *boot_memmap(void)
 {
 	return &memmap;
+}
+
+unsigned boot_cmdline_bytes(void)
+{
+	return cmdline_bytes;
 }
 
 const char *boot_cmdline(void)

@@ -29,6 +29,9 @@ void multiboot_parse(uint32_t magic, uint64_t mbi_phys);
 const struct memmap *boot_memmap(void);
 /* The kernel command line ("" if none), e.g. "shell" or "crash=pf". */
 const char *boot_cmdline(void);
+/* Length of the command line the loader gave; boot_cmdline() keeps its last
+ * 255 bytes when it is longer. */
+unsigned boot_cmdline_bytes(void);
 /* Value of "key=value" on the command line, or NULL. */
 const char *boot_cmdline_value(const char *key, char *buf, unsigned buf_bytes);
 /* True if the bare word appears on the command line. */

@@ -2,21 +2,24 @@
  * Ending the machine.  QEMU runs with -device isa-debug-exit,iobase=0xf4:
  * writing v to port 0xf4 ends QEMU with host status (v << 1) | 1.  A
  * triple fault under -no-reboot ends it with status 0, so status 0 means a
- * crash and never success.  The kernel writes only these values:
+ * crash and never success; QEMU itself exits with 1 when it cannot start
+ * (no memory, a bad option, no image), so 1 must not mean success either.
+ * The kernel writes only these values:
  *
- *   kernel writes             QEMU exit status   host meaning (kernel/qemu-run)
- *   QEMU_EXIT_SUCCESS  (0) -> 1                  0: every self-test passed
- *   QEMU_EXIT_FAILURE  (1) -> 3                  1: a self-test or check failed
- *   QEMU_EXIT_PANIC    (2) -> 5                  2: panic or CPU exception
- *   (triple fault)         -> 0                  3: crash without a report
+ *   kernel writes                QEMU exit status   host meaning (kernel/qemu-run)
+ *   QEMU_EXIT_SUCCESS  (0x10) -> 33                 0: every self-test passed
+ *   QEMU_EXIT_FAILURE  (0x11) -> 35                 1: a self-test or check failed
+ *   QEMU_EXIT_PANIC    (0x12) -> 37                 2: panic or CPU exception
+ *   (triple fault)            -> 0                  3: crash without a report
+ *   (QEMU did not start)      -> 1                  125: QEMU's own failure
  */
 #ifndef KERNEL_PANIC_H
 #define KERNEL_PANIC_H
 
 enum qemu_exit_code {
-	QEMU_EXIT_SUCCESS = 0,
-	QEMU_EXIT_FAILURE = 1,
-	QEMU_EXIT_PANIC = 2,
+	QEMU_EXIT_SUCCESS = 0x10,
+	QEMU_EXIT_FAILURE = 0x11,
+	QEMU_EXIT_PANIC = 0x12,
 };
 
 _Noreturn void qemu_exit(enum qemu_exit_code code);

@@ -25,14 +25,24 @@
 
 static struct selftest_totals *shell_totals;
 
-/* Reads one line with echo and backspace into line (NUL-terminated). */
-static void read_line(char *line)
+/* What read_line saw besides the line: a line too long to hold, or a byte
+ * that is neither printable ASCII nor a tab, backspace or line end (so that
+ * a line is run exactly as typed, or not at all). */
+struct line_trouble {
+	bool too_long;
+	int bad_byte; /* -1: none */
+};
+
+/* Reads one line with echo and backspace into line (NUL-terminated); a tab
+ * is a separator like a space. */
+static struct line_trouble read_line(char *line)
 {
 	static bool last_was_cr;
+	struct line_trouble trouble = {false, -1};
 	unsigned len = 0;
 
 	for (;;) {
-		char c = serial_getc();
+		unsigned char c = (unsigned char)serial_getc();
 
 		if (c == '\n' && last_was_cr) { /* "\r\n": one line end */
 			last_was_cr = false;
@@ -42,16 +52,23 @@ static void read_line(char *line)
 		if (c == '\r' || c == '\n') {
 			kputs("\n");
 			line[len] = '\0';
-			return;
+			return trouble;
 		}
+		if (c == '\t')
+			c = ' ';
 		if (c == '\b' || c == 0x7f) {
 			if (len > 0) {
 				len--;
 				kputs("\b \b");
 			}
-		} else if (c >= ' ' && c < 0x7f && len + 1 < LINE_MAX_BYTES) {
-			line[len++] = c;
-			serial_putc(c);
+		} else if (c < ' ' || c >= 0x7f) {
+			if (trouble.bad_byte < 0)
+				trouble.bad_byte = c;
+		} else if (len + 1 < LINE_MAX_BYTES) {
+			line[len++] = (char)c;
+			serial_putc((char)c);
+		} else {
+			trouble.too_long = true;
 		}
 	}
 }
@@ -335,7 +352,14 @@ _Noreturn void shell_run(struct selftest_totals *totals)
 	kprintf("shell: type 'help' for commands\n");
 	for (;;) {
 		kputs("metaslot> ");
-		read_line(line);
-		execute(line);
+		struct line_trouble trouble = read_line(line);
+		if (trouble.too_long)
+			kprintf("error: line longer than %u characters; nothing run\n",
+				LINE_MAX_BYTES - 1);
+		else if (trouble.bad_byte >= 0)
+			kprintf("error: byte 0x%x is not printable ASCII; nothing run\n",
+				(unsigned)trouble.bad_byte);
+		else
+			execute(line);
 	}
 }

@@ -4,9 +4,11 @@ and end QEMU with a failure status instead of a silent triple fault."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
-from qemu_harness import (STATUS_CRASH, STATUS_FAILED, STATUS_PANIC, STATUS_TIMEOUT, boot,
+from qemu_harness import (REPO, STATUS_CRASH, STATUS_FAILED, STATUS_PANIC, STATUS_TIMEOUT, boot,
                           check, env_path)
 
 
@@ -53,3 +55,25 @@ def test_hung_kernel_times_out_with_transcript() -> None:
     check(result, [r"crash: provoking hang"], forbidden=[r"selftest:"],
           status=STATUS_TIMEOUT)
     assert result.elapsed_s < 15
+
+
+@pytest.mark.parametrize("args", [["/nonexistent/kernel.elf", "64M", "20"],
+                                  [None, "64M", "20", "-bogus-option"]],
+                         ids=["no-image", "bad-option"])
+def test_qemu_failing_to_start_is_never_success(args) -> None:
+    image = env_path("KERNEL_IMAGE", "build/kernel/metaslot32.elf")
+    cmd = [str(REPO / "kernel" / "qemu-run")] + [str(image) if a is None else a for a in args]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 125, (result.returncode, result.stderr)
+    assert "qemu-run: QEMU failed before the kernel reported" in result.stderr
+
+
+def test_a_long_command_line_keeps_its_options() -> None:
+    """QEMU puts the image path before -append: a line over 255 bytes loses its
+    head, never the options at its end, and the kernel says so."""
+    image = env_path("KERNEL_IMAGE", "build/kernel/metaslot32.elf")
+    result = boot(image, "64M", "long-cmdline", timeout_s=30,
+                  append="padding=" + "x" * 300 + " crash=pf")
+    check(result, [r"metaslot: the command line is \d{3} bytes; only its last 255 were kept",
+                   r"EXCEPTION: vector 14 \(#PF page fault\), error code 0x0"],
+          status=STATUS_PANIC)

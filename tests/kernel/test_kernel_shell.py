@@ -49,6 +49,14 @@ def test_shell_commands_and_bad_input() -> None:
         one_error(sh.run("halt now"), r"error: halt: too many arguments")
         one_error(sh.run("help me"), r"error: help: too many arguments")
         assert sh.run("   ") == []
+        # A line is run exactly as typed or not at all: nothing is cut or dropped.
+        one_error(sh.run("alloc" + " " * 73 + "10"),
+                  r"error: line longer than 79 characters; nothing run")
+        one_error(sh.run("meta 1" + "0" * 100), r"error: line longer than 79 characters; nothing run")
+        one_error(sh.run("alloc 1\u00e90"), r"error: byte 0xc3 is not printable ASCII; nothing run")
+        one_error(sh.run("\x00\x00me\x00ta 300"),
+                  r"error: byte 0x0 is not printable ASCII; nothing run")
+        one_error(sh.run("free 4\t100 0"), r"error: free: too many arguments")  # a tab separates
 
         reply = sh.run("alloc 2")
         m = re.fullmatch(r"alloc: pfn (\d+) order 2 zone Normal generation (\d+)", reply[0])
