@@ -89,7 +89,8 @@ static void quarantine_one(struct ms_instance *inst, uint64_t pfn, unsigned orde
 	ms_unlock_irq(inst, irq_state);
 }
 
-/* One attempt on one instance; MS_NONE when empty (caches not drained).
+/* One attempt on one instance; MS_NONE when empty (the other CPUs' caches
+ * are left alone; take_block_frozen drains them).
  * A block found poisoned (marked while it was between a list or cache and
  * this hand-out, where ms_mark_poisoned cannot see it) is quarantined and
  * the next one tried. */
@@ -253,6 +254,8 @@ static inline int release(struct ms_instance *inst, struct meta_slot *slot, unsi
 		int err = free_error(slot, order, refs);
 		if (err != MS_OK)
 			return err;
+		if ((generation & 1) == 0) /* no open epoch (see slot.h) */
+			return MS_EDOUBLEFREE;
 	} while (!meta_slot_refcount_cas(slot, &refs, MS_UNUSED));
 	return ms_slot_release_stale(inst, slot, generation) ? MS_EDOUBLEFREE : MS_OK;
 }
@@ -306,7 +309,7 @@ int ms_free(struct ms_instance *inst, uint64_t pfn, unsigned order)
 	struct meta_slot *slot = ms_slot(inst, pfn);
 	uint32_t generation = meta_slot_generation_load(slot);
 	uint32_t refs = 1;
-	if (!(meta_slot_flags_load(slot) & META_SLOT_FRAME_FLAGS_ALLOCATED) ||
+	if ((generation & 1) == 0 || !(meta_slot_flags_load(slot) & META_SLOT_FRAME_FLAGS_ALLOCATED) ||
 	    meta_slot_order_load(slot) != 0 || !meta_slot_refcount_cas(slot, &refs, MS_UNUSED))
 		return free_frame_slow(inst, pfn);
 	if (ms_slot_release_stale(inst, slot, generation))

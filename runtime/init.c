@@ -48,7 +48,10 @@ int ms_init(struct ms_instance *inst, const struct ms_platform *platform,
 	    struct meta_slot *slots, uint64_t base_pfn, uint64_t nr_frames,
 	    const char *name, uint32_t numa_node)
 {
-	if (inst == NULL || platform == NULL || platform->panic == NULL ||
+	if (inst == NULL)
+		return MS_EINVAL;
+	inst->slots = NULL; /* until the checks pass: a failed instance is refused by every call */
+	if (platform == NULL || platform->panic == NULL ||
 	    platform->memset == NULL || slots == NULL || nr_frames == 0 ||
 	    (uintptr_t)slots % META_SLOT_ARRAY_ALIGN != 0)
 		return MS_EINVAL;

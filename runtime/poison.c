@@ -67,11 +67,12 @@ static bool uncache_frozen(struct ms_instance *inst, uint64_t pfn)
  * The bits are set first; then, with the whole instance frozen, the block
  * holding the frame is looked for in every cache and free list at once (a
  * search cache by cache could miss a block moving between a list and a
- * cache).  A block found nowhere is allocated or between two places: a
- * release on its way to a cache or list checks the bits again under that
- * cache's or list's lock, and a block on its way to a caller is checked
- * before its claim (an allocation that races the mark may win it, and the
- * block is quarantined when freed).
+ * cache).  A block found nowhere is allocated (quarantined when freed) or
+ * between two places: a release on its way to a cache or list checks the
+ * bits again under that cache's or list's lock, which it takes after this
+ * mark's thaw if it did not push before the freeze, so it sees them; a
+ * block on its way to a caller is checked before its claim (an allocation
+ * that races the mark may win it, and the block is quarantined when freed).
  */
 int ms_mark_poisoned(struct ms_instance *inst, uint64_t pfn)
 {
@@ -84,9 +85,9 @@ int ms_mark_poisoned(struct ms_instance *inst, uint64_t pfn)
 	ms_flag_set_shared32(&inst->nr_poison_marks);
 	meta_slot_guard_fetch_or(slot, META_SLOT_META_GUARD_POISONED);
 	meta_slot_flags_fetch_or(slot, META_SLOT_FRAME_FLAGS_POISONED);
-	if (meta_slot_refcount_load(slot) != MS_UNUSED)
-		return MS_OK; /* allocated: quarantined when freed */
-
+	/* Frozen even when the frame looks allocated: a release may be on its
+	 * way, and only the locks order this mark before its push's check (no
+	 * refcount test here could, without a fence on every free). */
 	unsigned long irq_state = ms_freeze(inst);
 	if (!uncache_frozen(inst, pfn)) {
 		unsigned order;

@@ -82,16 +82,23 @@ static inline bool ms_slot_reset_free_clean(struct meta_slot *slot)
 }
 
 /*
+ * The generation starts at 0 and moves by one at each claim and each
+ * release, as their last store: it is odd exactly while an epoch is open
+ * and its owner may free the block (from the claim's generation store to the
+ * release's).  A free reads it before its checks, and refuses an even value
+ * (the block is free, or another caller's claim is between its CAS and its
+ * generation store: not the caller's epoch).
+ *
  * A free's checks (ALLOCATED, order) read the slot before its release CAS
  * (1 -> REFCOUNT_UNUSED), which compares the count alone.  A second free of
- * a block racing its reuse (freed, handed out again at another order, then
- * the stale free's CAS) would pass the checks on the old epoch and win the
- * CAS on the new one.  The generation read before the checks catches it:
- * the CAS read the new owner's claim, which follows the first release's
- * generation store, so the generation seen after the CAS differs.  The stale
- * free then puts the count back (no one else can claim a block that is on
- * no list and in no cache) and reports a double free.  Returns whether the
- * release was stale and undone.
+ * a block racing its reuse could read the old epoch (odd generation g, the
+ * checks pass) and win the CAS on the new owner's count.  Then the CAS read
+ * the new owner's claim, which follows the first release's generation store
+ * (g + 1), so the generation read after the CAS differs from g.  The stale
+ * free puts the count back (no one else can claim a block that is on no list
+ * and in no cache; the owner's own calls meanwhile see REFCOUNT_UNUSED and
+ * fail with MS_EDOUBLEFREE, changing nothing) and reports a double free.
+ * Returns whether the release was stale and undone.
  */
 static inline bool ms_slot_release_stale(struct ms_instance *inst, struct meta_slot *slot,
 					 uint32_t generation_before)

@@ -230,6 +230,44 @@ START_TEST(test_errors_uninitialised_instance_is_refused)
 }
 END_TEST
 
+/* An instance whose ms_init failed, whatever it held before, is refused. */
+START_TEST(test_errors_failed_init_instance_is_refused)
+{
+	struct ms_instance garbage;
+	struct ms_alloc_opts opts = {0};
+	struct ms_handle handle;
+
+	memset(&garbage, 0xa5, sizeof(garbage));
+	ck_assert_int_eq(ms_init(&garbage, NULL, fx_slots, 0, 16, "x", 0), MS_EINVAL);
+	ck_assert_int_eq(ms_alloc(&garbage, &opts, &handle), MS_EINVAL);
+	ck_assert_int_eq(ms_free(&garbage, 0, 0), MS_EINVAL);
+	memset(&garbage, 0xa5, sizeof(garbage));
+	ck_assert_int_eq(ms_init(&garbage, ms_hosted_platform(), fx_slots, UINT64_MAX - 4, 16, "x", 0),
+			 MS_ERANGE);
+	ck_assert_int_eq(ms_add_range(&garbage, 0, 1), MS_EINVAL);
+}
+END_TEST
+
+/* A free that finds the generation even (no open epoch: here, as another
+ * caller's claim leaves it between its CAS and its generation store) is a
+ * double free and changes nothing, although the count is 1 and the flags
+ * say ALLOCATED. */
+START_TEST(test_errors_free_during_a_claim_is_refused)
+{
+	struct meta_slot *slot = fx_slot(&fx_inst, order0.pfn);
+	uint32_t generation = meta_slot_generation_load(slot);
+
+	ck_assert_uint_eq(generation & 1, 1);
+	meta_slot_generation_store(slot, generation - 1);
+	take_snapshot();
+	ck_assert_int_eq(ms_free(&fx_inst, order0.pfn, 0), MS_EDOUBLEFREE);
+	ck_assert_int_eq(ms_free(&fx_inst, order0.pfn, 0), MS_EDOUBLEFREE); /* the slow path too */
+	assert_unchanged();
+	meta_slot_generation_store(slot, generation);
+	ck_assert_int_eq(ms_free(&fx_inst, order0.pfn, 0), MS_OK);
+}
+END_TEST
+
 /* Sizes and spans whose arithmetic would wrap are refused, not wrapped. */
 START_TEST(test_errors_wrapping_spans_are_refused)
 {
@@ -297,6 +335,8 @@ Suite *errors_suite(void)
 	tcase_add_test(limits, test_errors_bad_options);
 	tcase_add_test(limits, test_errors_uninitialised_instance_is_refused);
 	tcase_add_test(limits, test_errors_wrapping_spans_are_refused);
+	tcase_add_test(limits, test_errors_failed_init_instance_is_refused);
+	tcase_add_test(limits, test_errors_free_during_a_claim_is_refused);
 	tcase_add_test(limits, test_errors_every_code_named);
 	suite_add_tcase(suite, limits);
 	return suite;

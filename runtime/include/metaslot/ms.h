@@ -24,8 +24,9 @@
  * except ms_init, ms_add_range, ms_set_cache_enabled (call before sharing the
  * instance) and ms_check (call while no other operation runs on it).  Each
  * instance has a ticket lock; each CPU's cache (blocks of orders 0 to
- * MS_PCP_MAX_ORDER) has its own lock,
- * uncontended except when another CPU drains it before reporting MS_ENOMEM.
+ * MS_PCP_MAX_ORDER) has its own lock, uncontended except while the whole
+ * instance is held still: the last attempt before MS_ENOMEM, ms_stats,
+ * ms_mark_poisoned and ms_check take every cache's lock.
  * Interrupt handlers may allocate only if the platform's irq_save masks them.
  *
  * Errors: caller mistakes return a negative enum ms_err value and change
@@ -232,7 +233,9 @@ struct ms_instance {
 	struct ms_pcp pcp[MS_MAX_CPUS];
 };
 
-/* Totals; cached frames count as free.  A snapshot, not atomic as a whole. */
+/* Totals; cached frames count as free.  One consistent snapshot (the whole
+ * instance held still); a block between a cache and its caller counts as
+ * allocated. */
 struct ms_stats {
 	uint64_t nr_frames;        /* span */
 	uint64_t nr_reserved;      /* span frames never added */
@@ -269,7 +272,10 @@ const void *ms_metadata_of(const struct ms_instance *inst, uint64_t first_pfn,
 
 /* ---- set-up ---- */
 /* All span frames start reserved; the hook table is copied.  MS_EINVAL on
- * NULL arguments, a missing panic or memset hook, or misaligned slots. */
+ * NULL arguments, a missing panic or memset hook, or misaligned slots;
+ * MS_ERANGE on a span that wraps, reaches LINK_NONE, or whose array or
+ * physical addresses cannot exist.  After a failure every call refuses the
+ * instance with MS_EINVAL (as one never initialised and zeroed). */
 int ms_init(struct ms_instance *inst, const struct ms_platform *platform,
 	    struct meta_slot *slots, uint64_t base_pfn, uint64_t nr_frames,
 	    const char *name, uint32_t numa_node);
