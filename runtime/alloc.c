@@ -89,47 +89,38 @@ static void quarantine_one(struct ms_instance *inst, uint64_t pfn, unsigned orde
 	ms_unlock_irq(inst, irq_state);
 }
 
-/* One attempt on one instance; MS_NONE when empty (the other CPUs' caches
- * are left alone; take_block_frozen drains them).
- * A block found poisoned (marked while it was between a list or cache and
- * this hand-out, where ms_mark_poisoned cannot see it) is quarantined and
- * the next one tried. */
-static uint64_t take_block(struct ms_instance *inst, unsigned order, bool use_cache, unsigned cpu)
+/* Where take_block looks: this CPU's cache (refilled from the lists), the
+ * buddy lists under the instance lock, or, as the last attempt before
+ * out-of-memory, the lists after every cache was drained into them with the
+ * whole instance frozen, so that MS_NONE means no frame was free anywhere
+ * at that instant (a drain followed by a retry could lose the drained frames
+ * to another CPU's refill in between). */
+enum take_from { TAKE_CACHE, TAKE_LISTS, TAKE_FROZEN };
+
+/* One attempt on one instance; MS_NONE when empty.  A block found poisoned
+ * (marked while it was between a list or cache and this hand-out, where
+ * ms_mark_poisoned cannot see it) is quarantined and the next one tried. */
+static uint64_t take_block(struct ms_instance *inst, unsigned order, enum take_from from,
+			   unsigned cpu)
 {
 	for (;;) {
 		uint64_t pfn;
 
-		if (use_cache) {
+		if (from == TAKE_CACHE) {
 			pfn = ms_pcp_pop_refill(inst, cpu, order);
 		} else {
-			unsigned long irq_state = ms_lock_irq(inst);
+			unsigned long irq_state =
+				from == TAKE_FROZEN ? ms_freeze(inst) : ms_lock_irq(inst);
+			if (from == TAKE_FROZEN)
+				ms_pcp_drain_all_frozen(inst);
 			pfn = ms_buddy_alloc_locked(inst, order);
 			if (pfn != MS_NONE)
 				inst->nr_locked_alloc_events++;
-			ms_unlock_irq(inst, irq_state);
+			if (from == TAKE_FROZEN)
+				ms_thaw(inst, irq_state);
+			else
+				ms_unlock_irq(inst, irq_state);
 		}
-		if (pfn == MS_NONE || !ms_block_poisoned(inst, pfn, order))
-			return pfn;
-		quarantine_one(inst, pfn, order);
-	}
-}
-
-/*
- * The last attempt before out-of-memory: with the whole instance frozen,
- * every cache is drained into the buddy lists and the block taken from
- * them, so that MS_NONE means no frame was free anywhere at that instant
- * (a drain followed by a retry could lose the drained frames to another
- * CPU's refill in between).
- */
-static uint64_t take_block_frozen(struct ms_instance *inst, unsigned order)
-{
-	for (;;) {
-		unsigned long irq_state = ms_freeze(inst);
-		ms_pcp_drain_all_frozen(inst);
-		uint64_t pfn = ms_buddy_alloc_locked(inst, order);
-		if (pfn != MS_NONE)
-			inst->nr_locked_alloc_events++;
-		ms_thaw(inst, irq_state);
 		if (pfn == MS_NONE || !ms_block_poisoned(inst, pfn, order))
 			return pfn;
 		quarantine_one(inst, pfn, order);
@@ -150,9 +141,9 @@ __attribute__((noinline)) static int alloc_slow(struct ms_instance *inst,
 
 	if (popped != MS_NONE)
 		quarantine_one(inst, popped, order);
-	uint64_t pfn = take_block(inst, order, use_cache, cpu);
+	uint64_t pfn = take_block(inst, order, use_cache ? TAKE_CACHE : TAKE_LISTS, cpu);
 	if (pfn == MS_NONE && may_drain)
-		pfn = take_block_frozen(inst, order);
+		pfn = take_block(inst, order, TAKE_FROZEN, cpu);
 	if (pfn == MS_NONE)
 		return MS_ENOMEM;
 	return hand_out(inst, opts, pfn, stamp_flags, use_cache ? cpu : UINT32_MAX, out);
