@@ -12,7 +12,8 @@
 #include "pcp.h"
 #include "slot.h"
 
-/* frame_flags a caller may stamp itself (MS_PURPOSE_CUSTOM or extra bits). */
+/* frame_flags a caller may not stamp itself (custom_flags must also be flags
+ * the schema names: within META_SLOT_FRAME_FLAGS_ALL). */
 #define MS_RESERVED_FLAGS \
 	(META_SLOT_FRAME_FLAGS_ALLOCATED | META_SLOT_FRAME_FLAGS_FREE | META_SLOT_FRAME_FLAGS_POISONED)
 
@@ -30,6 +31,7 @@ static inline int check_opts(const struct ms_alloc_opts *opts, uint32_t *stamp_f
 		return MS_EORDER;
 	if ((opts->flags & ~(MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE | MS_ALLOC_CPU_HINT)) ||
 	    (unsigned)opts->purpose > MS_PURPOSE_CUSTOM || (opts->custom_flags & MS_RESERVED_FLAGS) ||
+	    (opts->custom_flags & ~META_SLOT_FRAME_FLAGS_ALL) ||
 	    ((opts->flags & MS_ALLOC_CPU_HINT) && opts->cpu >= MS_MAX_CPUS))
 		return MS_EINVAL;
 	*stamp_flags = purpose_flags[opts->purpose] | opts->custom_flags;

@@ -7,7 +7,7 @@ from typing import Any
 from . import names
 from .layout import C_SCALARS, Layout, Member, TargetLayout, group_targets
 from .members import SCALAR_BYTES
-from .model import Field, Schema
+from .model import Field, Schema, all_flags
 
 TARGET_MACROS = {"x86_64": "__x86_64__", "i386": "__i386__", "aarch64": "__aarch64__"}
 
@@ -183,7 +183,9 @@ def build(layout: Layout) -> dict[str, Any]:
                        "doc": comment_lines(c.doc)} for c in schema.constants],
         "flag_sets": [{"name": fs.name, "doc": comment_lines(fs.doc), "flags": [
             {"name": names.flag_macro(p, fs.name, f.name), "value": literal(fs.type, f.mask),
-             "bit": f.bit, "doc": comment_lines(f.doc)} for f in fs.flags]}
+             "bit": f.bit, "doc": comment_lines(f.doc)} for f in fs.flags],
+            "all_name": names.flag_set_all_macro(p, fs.name),
+            "all_value": literal(fs.type, all_flags(fs))}
             for fs in schema.flag_sets],
         "lock_free": atomics,
         "accessors": [a for m in members for a in _accessors(schema, m)],

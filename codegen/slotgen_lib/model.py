@@ -99,6 +99,14 @@ class FlagSet:
     loc: Loc
 
 
+def all_flags(flag_set: FlagSet) -> int:
+    """Every flag of the set OR-ed: the set's <PREFIX>_<SET>_ALL mask."""
+    value = 0
+    for flag in flag_set.flags:
+        value |= flag.mask
+    return value
+
+
 @dataclass(frozen=True)
 class Schema:
     path: str

@@ -6,6 +6,7 @@
   <PREFIX>_<PATH>_<SUB>_SHIFT / _WIDTH / _MASK       bit sub-fields (mask in place)
   <PREFIX>_<NAME>                                    constants
   <PREFIX>_<SET>_<FLAG>, <PREFIX>_<SET>_<FLAG>_BIT   flag masks and bit numbers
+  <PREFIX>_<SET>_ALL                                 every flag of a set, OR-ed
   <PREFIX>_MEMBERS(X)                                X-macro table of every member
   struct <struct>_<type>                             named aggregate types
   <struct>_<path>_<op>()                             atomic accessors, path joined by '_'
@@ -37,6 +38,10 @@ def flag_macro(prefix: str, flag_set: str, flag: str) -> str:
     return f"{prefix}_{flag_set.upper()}_{flag}"
 
 
+def flag_set_all_macro(prefix: str, flag_set: str) -> str:
+    return f"{prefix}_{flag_set.upper()}_ALL"
+
+
 def aggregate_tag(struct: str, type_name: str) -> str:
     return f"{struct}_{type_name}"
 
@@ -63,6 +68,7 @@ def all_names(layout: Layout) -> list[tuple[str, Loc, str]]:
     for c in schema.constants:
         out.append((constant_macro(p, c.name), c.loc, f"constant '{c.name}'"))
     for fs in schema.flag_sets:
+        out.append((flag_set_all_macro(p, fs.name), fs.loc, f"flag set '{fs.name}' (its ALL mask)"))
         for flag in fs.flags:
             what = f"flag '{fs.name}.{flag.name}'"
             out.append((flag_macro(p, fs.name, flag.name), flag.loc, what))

@@ -15,7 +15,7 @@ from typing import Any
 from . import cview, names
 from . import render as rendering
 from .layout import Layout, Member, TargetLayout, group_targets
-from .model import Field, Schema
+from .model import Field, Schema, all_flags
 
 RUST_ARCH = {"x86_64": "x86_64", "i386": "x86", "aarch64": "aarch64"}
 RUST_ORDERING = {"relaxed": "Relaxed", "acquire": "Acquire", "release": "Release",
@@ -220,7 +220,9 @@ def build(layout: Layout) -> dict[str, Any]:
         "flag_sets": [{"name": fs.name, "doc": doc_lines(fs.doc), "flags": [
             {"name": names.flag_macro(p, fs.name, f.name), "type": PLAIN[fs.type],
              "value": literal(fs.type, f.mask), "bit": f.bit, "doc": doc_lines(f.doc)}
-            for f in fs.flags]} for fs in schema.flag_sets],
+            for f in fs.flags], "all_name": names.flag_set_all_macro(p, fs.name),
+            "type": PLAIN[fs.type], "all_value": literal(fs.type, all_flags(fs))}
+            for fs in schema.flag_sets],
         "bit_consts": [x for m in members for x in _bit_consts(schema, m)],
         "methods": methods, "bits": bits,
     }

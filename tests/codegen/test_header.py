@@ -172,3 +172,31 @@ def test_slotgen_runs_from_any_directory_and_shell(tmp_path):
     direct = subprocess.run(["python3", str(SCHEMA.parents[1] / "codegen/slotgen"), "check",
                              str(SCHEMA)], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert direct.returncode == 0, direct.stderr
+
+
+@pytest.mark.parametrize("cc", [["gcc"], ["clang"], ["gcc", "-m32", "-ffreestanding"]],
+                         ids=["gcc", "clang", "gcc-m32"])
+def test_every_flag_sets_all_mask_is_the_or_of_its_flags(generated, tmp_path, cc):
+    """<PREFIX>_<SET>_ALL against the schema read with PyYAML alone, by the compiler."""
+    import yaml
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    prefix = schema["prefix"]
+    asserts = []
+    for set_name, flag_set in schema["flag_sets"].items():
+        expected = 0
+        for flag in flag_set["values"].values():
+            expected |= (1 << flag["bit"]) if "bit" in flag else flag["value"]
+        assert expected != 0
+        asserts.append(f'_Static_assert({prefix}_{set_name.upper()}_ALL == {expected}u, '
+                       f'"{set_name}");')
+    probe = tmp_path / "all.c"
+    probe.write_text('#include "meta_slot.h"\n' + "\n".join(asserts) + "\n")
+    result = subprocess.run([*cc, "-std=c11", "-fsyntax-only", f"-I{generated}", str(probe)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    wrong = tmp_path / "wrong.c"
+    wrong.write_text(probe.read_text().replace("u, ", "u + 1, ", 1))
+    refused = subprocess.run([*cc, "-std=c11", "-fsyntax-only", f"-I{generated}", str(wrong)],
+                             capture_output=True, text=True)
+    assert refused.returncode != 0  # the probe can fail

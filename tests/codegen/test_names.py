@@ -23,6 +23,7 @@ def _grammar(data):
             functions |= {f"{s}_{lower}_{b['name']}_{x}" for x in ("get", "set")}
     allowed |= {f"{p}_{c['name']}" for c in data["constants"]}
     for fs in data["flag_sets"]:
+        allowed.add(f"{p}_{fs['name'].upper()}_ALL")
         for f in fs["flags"]:
             allowed.add(f"{p}_{fs['name'].upper()}_{f['name']}")
             if f["bit"] is not None:

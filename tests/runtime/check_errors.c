@@ -179,6 +179,13 @@ START_TEST(test_errors_bad_options)
 	opts.cpu = MS_MAX_CPUS;
 	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_EINVAL);
 	ck_assert_int_eq(ms_alloc(&fx_inst, NULL, &handle), MS_EINVAL);
+	opts.flags = 0;
+	opts.cpu = 0;
+	uint32_t unnamed = ~(uint32_t)META_SLOT_FRAME_FLAGS_ALL;
+	ck_assert_uint_ne(unnamed, 0);
+	opts.custom_flags = unnamed & (0u - unnamed); /* the lowest bit frame_flags does not name */
+	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_EINVAL);
+	opts.custom_flags = 0;
 	opts.flags = 0x80000000u; /* a bit no MS_ALLOC_* names */
 	opts.cpu = 0;
 	ck_assert_int_eq(ms_alloc(&fx_inst, &opts, &handle), MS_EINVAL);

@@ -164,7 +164,8 @@ struct ms_alloc_opts {
 	uint32_t flags;        /* MS_ALLOC_* */
 	enum ms_purpose purpose;
 	uint32_t custom_flags; /* extra frame_flags (COW, DLL, ANONYMOUS, MOVABLE, ...);
-				  ALLOCATED, FREE and POISONED are rejected (MS_EINVAL) */
+				  ALLOCATED, FREE, POISONED and bits the schema does
+				  not name are rejected (MS_EINVAL) */
 	unsigned cpu;          /* with MS_ALLOC_CPU_HINT */
 };
 
