@@ -341,18 +341,21 @@ END_TEST
 
 static _Atomic bool holders_stop;
 
-struct holder {
+/* A thread of the tests below, on one CPU's cache: its instance, how many
+ * blocks it may hold, its operations (to do, or done when it runs until
+ * told to stop) and the outcomes it saw that the test forbids. */
+struct cpu_thread {
 	pthread_t thread;
 	struct ms_instance *inst;
 	unsigned cpu;
 	unsigned max_held;
-	long nr_allocs;
-	long nr_enomem;
+	long nr_ops;
+	long nr_bad;
 };
 
 static void *hold_and_release(void *arg)
 {
-	struct holder *holder = arg;
+	struct cpu_thread *holder = arg;
 	uint64_t held[TIGHT_FRAMES];
 	unsigned nr_held = 0;
 	uint64_t state = holder->cpu * 0x9e3779b97f4a7c15u + 1;
@@ -362,11 +365,11 @@ static void *hold_and_release(void *arg)
 	while (!atomic_load_explicit(&holders_stop, memory_order_relaxed)) {
 		if (nr_held < holder->max_held && (next_random(&state) & 1)) {
 			int err = fx_alloc(holder->inst, 0, MS_ALLOC_NOZERO, &handle);
-			holder->nr_allocs++;
+			holder->nr_ops++;
 			if (err == MS_OK)
 				held[nr_held++] = handle.pfn;
 			else
-				holder->nr_enomem++;
+				holder->nr_bad++; /* out of memory */
 		} else if (nr_held > 0) {
 			FX_REQUIRE(ms_free(holder->inst, held[--nr_held], 0) == MS_OK);
 		}
@@ -379,7 +382,7 @@ static void *hold_and_release(void *arg)
 START_TEST(test_stress_enomem_only_when_nothing_is_free)
 {
 	static struct ms_instance tight;
-	struct holder holders[NR_HOLDERS];
+	struct cpu_thread holders[NR_HOLDERS];
 	double seconds = 3 * fx_scale();
 	struct timespec pause = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
 	long nr_allocs = 0, nr_enomem = 0;
@@ -388,7 +391,7 @@ START_TEST(test_stress_enomem_only_when_nothing_is_free)
 	ck_assert_int_eq(ms_add_range(&tight, 0, TIGHT_FRAMES), MS_OK);
 	atomic_store(&holders_stop, false);
 	for (unsigned i = 0; i < NR_HOLDERS; i++) {
-		holders[i] = (struct holder){.inst = &tight, .cpu = i + 1,
+		holders[i] = (struct cpu_thread){.inst = &tight, .cpu = i + 1,
 					     .max_held = i == 0 ? TIGHT_FRAMES - 8 : 2};
 		ck_assert_int_eq(pthread_create(&holders[i].thread, NULL, hold_and_release, &holders[i]),
 				 0);
@@ -397,8 +400,8 @@ START_TEST(test_stress_enomem_only_when_nothing_is_free)
 	atomic_store(&holders_stop, true);
 	for (unsigned i = 0; i < NR_HOLDERS; i++) {
 		ck_assert_int_eq(pthread_join(holders[i].thread, NULL), 0);
-		nr_allocs += holders[i].nr_allocs;
-		nr_enomem += holders[i].nr_enomem;
+		nr_allocs += holders[i].nr_ops;
+		nr_enomem += holders[i].nr_bad;
 	}
 	printf("out-of-memory race: %ld allocations on %d frames, %ld out-of-memory\n", nr_allocs,
 	       TIGHT_FRAMES, nr_enomem);
@@ -418,15 +421,9 @@ END_TEST
  */
 static _Atomic int nr_churners_done;
 
-struct churner {
-	pthread_t thread;
-	unsigned cpu;
-	long nr_ops;
-};
-
 static void *churn(void *arg)
 {
-	struct churner *churner = arg;
+	struct cpu_thread *churner = arg;
 	uint64_t held[4];
 	unsigned nr_held = 0;
 	struct ms_handle handle;
@@ -450,14 +447,14 @@ static void *churn(void *arg)
 
 START_TEST(test_stress_stats_stay_consistent_while_batches_move)
 {
-	struct churner churners[2];
+	struct cpu_thread churners[2];
 	struct ms_stats stats;
 	long nr_snapshots = 0;
 	uint64_t worst = 0;
 
 	atomic_store(&nr_churners_done, 0);
 	for (unsigned i = 0; i < 2; i++) {
-		churners[i] = (struct churner){.cpu = i + 1, .nr_ops = (long)(400000 * fx_scale())};
+		churners[i] = (struct cpu_thread){.cpu = i + 1, .nr_ops = (long)(400000 * fx_scale())};
 		ck_assert_int_eq(pthread_create(&churners[i].thread, NULL, churn, &churners[i]), 0);
 	}
 	while (atomic_load(&nr_churners_done) < 2) {
@@ -489,15 +486,9 @@ static _Atomic uint64_t marks_done;              /* marks returned so far */
 static _Atomic uint64_t mark_done_at[FRAMES];    /* 0, or marks_done when its mark returned */
 static _Atomic bool markers_stop;
 
-struct poison_worker {
-	pthread_t thread;
-	unsigned cpu;
-	long nr_stale;
-};
-
 static void *allocate_against_marks(void *arg)
 {
-	struct poison_worker *worker = arg;
+	struct cpu_thread *worker = arg; /* nr_bad: blocks holding a frame marked before */
 	struct held held[32];
 	unsigned nr_held = 0;
 	uint64_t state = worker->cpu * 0x2545f4914f6cdd1du + 7;
@@ -518,7 +509,7 @@ static void *allocate_against_marks(void *arg)
 				continue;
 			for (uint64_t f = handle.pfn; f < handle.pfn + (1u << opts.order); f++) {
 				uint64_t done = atomic_load(&mark_done_at[f - BASE]);
-				worker->nr_stale += done != 0 && done <= before;
+				worker->nr_bad += done != 0 && done <= before;
 			}
 			held[nr_held++] = (struct held){handle.pfn, opts.order};
 		} else if (nr_held > 0) {
@@ -537,7 +528,7 @@ static void *allocate_against_marks(void *arg)
 
 START_TEST(test_stress_marks_race_allocations)
 {
-	struct poison_worker workers[3];
+	struct cpu_thread workers[3];
 	uint64_t state = 0x5eed;
 	struct timespec pause = {0, 2000000};
 	struct ms_handle handle;
@@ -548,7 +539,7 @@ START_TEST(test_stress_marks_race_allocations)
 	for (unsigned i = 0; i < FRAMES; i++)
 		atomic_store(&mark_done_at[i], 0);
 	for (unsigned i = 0; i < 3; i++) {
-		workers[i] = (struct poison_worker){.cpu = i + 1};
+		workers[i] = (struct cpu_thread){.cpu = i + 1};
 		ck_assert_int_eq(pthread_create(&workers[i].thread, NULL, allocate_against_marks,
 						&workers[i]), 0);
 	}
@@ -563,7 +554,7 @@ START_TEST(test_stress_marks_race_allocations)
 	atomic_store(&markers_stop, true);
 	for (unsigned i = 0; i < 3; i++) {
 		ck_assert_int_eq(pthread_join(workers[i].thread, NULL), 0);
-		nr_stale += workers[i].nr_stale;
+		nr_stale += workers[i].nr_bad;
 	}
 	ck_assert_msg(nr_stale == 0, "%ld blocks handed out holding a frame marked before", nr_stale);
 	fx_assert_consistent(&fx_inst);
