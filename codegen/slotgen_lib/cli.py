@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Callable
 
-from . import output, pipeline, render
+from . import output, pipeline, render, rust
 from .errors import SlotgenError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -25,21 +25,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    layout = pipeline.analyse(args.schema)
     langs = [x.strip() for x in args.lang.split(",") if x.strip()]
     bad = [x for x in langs if x not in LANGS]
     if bad or not langs:
         print(f"slotgen: error: unknown --lang {','.join(bad) or args.lang!r}; "
               f"choose from {', '.join(LANGS)}", file=sys.stderr)
         return EXIT_USAGE
+    layout = pipeline.analyse(args.schema)
     files: dict[str, str] = {}
     if "c" in langs:
         files.update(render.render_c(layout))
     if "json" in langs or "c" in langs:
         files[f"{layout.schema.struct}.layout.json"] = render.render_json(layout)
     if "rust" in langs:
-        from . import rust
-
         files.update(rust.render(layout))
     changed = output.write_all(args.output, files)
     if not args.quiet:

@@ -5,7 +5,7 @@ import os
 from typing import Any
 
 from . import names
-from .layout import C_SCALARS, Layout, Member, TargetLayout, group_targets
+from .layout import C_SCALARS, Layout, Member, TargetLayout, array_align, group_targets
 from .members import SCALAR_BYTES
 from .model import Field, Schema, all_flags
 
@@ -25,8 +25,12 @@ def comment_lines(text: str) -> list[str]:
 
 
 def banner_label(schema: Schema) -> str:
-    """The schema path made safe for a generated file's banner comment."""
-    return " ".join(comment_lines(schema_label(schema)))
+    """The schema path made safe for a generated file's banner comment: bytes that are
+    not UTF-8 and characters that are not printable are written as escapes."""
+    raw = os.fsencode(schema_label(schema)).decode("utf-8", "backslashreplace")
+    label = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                    for c in raw)
+    return " ".join(comment_lines(label))
 
 
 def schema_label(schema: Schema) -> str:
@@ -166,7 +170,8 @@ def build(layout: Layout) -> dict[str, Any]:
     lock_free = {1: "ATOMIC_CHAR_LOCK_FREE", 2: "ATOMIC_SHORT_LOCK_FREE",
                  4: "ATOMIC_INT_LOCK_FREE", 8: "ATOMIC_LLONG_LOCK_FREE"}
     atomics = [{"bytes": size, "macro": lock_free[size]}
-               for size in sorted({m.size for m in members if m.field.type.atomic})]
+               for size in sorted({m.size for t in layout.targets for m in t.members
+                                     if m.field.type.atomic})]
     return {
         "schema": banner_label(schema), "sha256": schema.sha256,
         "struct": schema.struct,
@@ -178,7 +183,7 @@ def build(layout: Layout) -> dict[str, Any]:
                        for a in _aggregates_in_order(schema)],
         "fields": _fields(schema, schema.fields),
         "groups": _groups(layout), "asserts": _asserts(layout),
-        "array_align": schema.array_align or layout.primary.align,
+        "array_align": array_align(layout),
         "constants": [{"name": names.constant_macro(p, c.name), "value": literal(c.type, c.value),
                        "doc": comment_lines(c.doc)} for c in schema.constants],
         "flag_sets": [{"name": fs.name, "doc": comment_lines(fs.doc), "flags": [

@@ -1,6 +1,8 @@
 """One error type for every problem a user can fix: file, line, column, message."""
 from __future__ import annotations
 
+import unicodedata
+
 from dataclasses import dataclass, field
 
 
@@ -67,3 +69,11 @@ def closest(word: str, choices: list[str]) -> str:
 
     found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return found[0] if found else ""
+
+
+def describe_char(char: str) -> str:
+    """A character named for a message: "the character U+202E (RIGHT-TO-LEFT OVERRIDE)"."""
+    name = unicodedata.name(char, "")
+    if not name and unicodedata.category(char) == "Cc":
+        name = "control character"
+    return f"the character U+{ord(char):04X}" + (f" ({name})" if name else "")

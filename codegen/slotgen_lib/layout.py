@@ -141,7 +141,7 @@ class _Placer:
             if offset != pos:
                 self.hole(item, pos, offset - pos, align)
             if item.offset is not None and item.offset != offset:
-                self.pin(item, offset, prev, pos)
+                self.pin(item, offset, prev, pos, align)
             out.append(Member((item.name,), item, offset, size, align))
             out.extend(Member((item.name,) + m.path, m.field, offset + m.offset, m.size, m.align)
                        for m in inner)
@@ -169,9 +169,13 @@ class _Placer:
                          f"offset {pos} before '{item.name}' ({item.type.spelling()}, "
                          f"{align}-byte aligned)", hint)
 
-    def pin(self, item: Field, offset: int, prev: Field | None, pos: int) -> None:
+    def pin(self, item: Field, offset: int, prev: Field | None, pos: int, align: int) -> None:
         where = item.offset_loc or item.loc
-        if item.offset < pos and prev is not None:
+        if item.offset % align != 0:
+            self.problem(where, f"'{item.name}' is pinned at offset {item.offset}, which is not a "
+                         f"multiple of its alignment {align}",
+                         f"pin it at a multiple of {align}, e.g. {-(-item.offset // align) * align}")
+        elif item.offset < pos and prev is not None:
             self.problem(where, f"'{item.name}' is pinned at offset {item.offset}, which overlaps "
                          f"'{prev.name}' (it ends at offset {pos})",
                          "members cannot overlap; move or shrink the members before it")
@@ -195,10 +199,10 @@ def compute(schema: Schema, errors: Collector) -> Layout:
         shapes = {name: TypeShape(*shape) for name, shape in placer.aggregates.items()}
         layouts.append(TargetLayout(target, size, align, members, shapes))
         if schema.align is not None and align != schema.align:
-            placer.problem(schema.loc, f"alignof(struct {schema.struct}) is {align}, but 'align' "
+            placer.problem(schema.align_loc, f"alignof(struct {schema.struct}) is {align}, but 'align' "
                            f"says {schema.align}", "correct 'align' or the member types")
         if schema.array_align is not None and schema.array_align < align:
-            placer.problem(schema.loc, f"'array_align' {schema.array_align} is smaller than "
+            placer.problem(schema.array_align_loc, f"'array_align' {schema.array_align} is smaller than "
                            f"alignof(struct {schema.struct}) = {align}")
     for (loc, message, hint), where in problems.items():
         if len(where) != len(schema.targets):
@@ -225,3 +229,9 @@ def _check_portable(layout: Layout, errors: Collector) -> None:
             if a != b:
                 errors.error(layout.schema.loc, f"'portable: true' but the struct {what} is {a} on "
                              f"{base.target} and {b} on {other.target}")
+
+
+def array_align(layout: Layout) -> int:
+    """<PREFIX>_ARRAY_ALIGN: the schema's, else the largest alignof of any target, so that
+    the one value is valid (never below alignof) on every target."""
+    return layout.schema.array_align or max(t.align for t in layout.targets)

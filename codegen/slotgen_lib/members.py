@@ -143,7 +143,8 @@ def _ops(spec: YMap, tref: TypeRef, reserved: bool, ctx: Context, what: str) -> 
 def _orders(op: str, value: Any, where: Loc, rd: Reader, what: str) -> tuple[str, ...]:
     given = list(value) if isinstance(value, list) else [value]
     limit = 2 if op == "cas" else 1
-    if not 1 <= len(given) <= limit or not all(isinstance(v, str) for v in given):
+    if not 1 <= len(given) <= limit or not all(isinstance(v, str) for v in given) or \
+            (isinstance(value, list) and op != "cas"):
         form = "an order or [success, failure]" if op == "cas" else "one memory order"
         rd.errors.error(where, f"op '{op}' of {what} takes {form}, not {value!r}")
         return ()

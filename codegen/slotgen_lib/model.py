@@ -128,6 +128,8 @@ class Schema:
     loc: Loc
     size_loc: Loc
     doc_loc: Loc  # the 'doc' key, or the mapping when there is none
+    align_loc: Loc  # the 'align' key (likewise)
+    array_align_loc: Loc
 
     def size_for(self, target: str) -> int | None:
         return dict(self.sizes)[target]

@@ -14,6 +14,8 @@
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from .errors import Collector, Loc
 from .layout import Layout, Member
 
@@ -122,11 +124,53 @@ def _plain_names(layout: Layout) -> list[tuple[str, Loc, str]]:
         [(f.name, f.loc, f"member '{f.name}'") for f in fields]
 
 
+# Tags the standard headers declare (clang's <stdatomic.h> declares both as tags): a struct
+# of the same name is a redefinition.
+STD_TAGS = frozenset({"memory_order", "atomic_flag"})
+
+
+def _tags(layout: Layout) -> list[tuple[str, Loc, str]]:
+    schema = layout.schema
+    return [(schema.struct, schema.loc, "the struct")] + \
+        [(aggregate_tag(schema.struct, t.name), t.loc, f"type '{t.name}'") for t in schema.types]
+
+
+def _own_macros(layout: Layout) -> dict[str, str]:
+    """The generated macros (not functions, not tags), each with what it is generated for."""
+    schema = layout.schema
+    not_macros = [(aggregate_tag(schema.struct, t.name), f"type '{t.name}'")
+                  for t in schema.types]
+    for m in layout.primary.members:
+        not_macros += [(accessor(schema.struct, m.path, op.name), f"member '{m.dotted}'")
+                       for op in m.field.ops]
+        not_macros += [(accessor(schema.struct, m.path + (sub.name,), x),
+                        f"sub-field '{m.dotted}.{sub.name}'")
+                       for sub in m.field.bits for x in ("get", "set")]
+    left = Counter(not_macros)
+    out: dict[str, str] = {}
+    for name, _, what in all_names(layout):
+        if left[(name, what)] > 0:
+            left[(name, what)] -= 1
+        else:
+            out.setdefault(name, what)
+    return out
+
+
 def check_collisions(layout: Layout, errors: Collector) -> None:
     for name, loc, what in _plain_names(layout) + all_names(layout):
         if name in STD_MACROS:
             errors.error(loc, f"the name '{name}' of {what} is a macro of the standard C "
                          "headers the generated header includes", "rename it")
+    for name, loc, what in _tags(layout):
+        if name in STD_TAGS:
+            errors.error(loc, f"the tag 'struct {name}' of {what} is declared by <stdatomic.h>, "
+                         "which the generated header includes", "rename it")
+    macros = _own_macros(layout)
+    for name, loc, what in _plain_names(layout) + _tags(layout)[1:]:
+        if name in macros:
+            errors.error(loc, f"the name '{name}' of {what} is also a macro the generated header "
+                         f"defines (for {macros[name]}), which would replace it",
+                         "rename it, or choose another 'prefix'")
     seen: dict[str, str] = {}
     for name, loc, what in all_names(layout):
         if name in seen and seen[name] != what:

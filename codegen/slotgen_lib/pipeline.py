@@ -1,7 +1,7 @@
 """schema file -> validated model -> checked layout: the stages every command shares."""
 from __future__ import annotations
 
-from . import layout, names, schema, yamlload
+from . import layout, names, rust, schema, yamlload
 from .errors import Diagnostic, Loc, SlotgenError
 from .layout import Layout
 
@@ -18,6 +18,7 @@ def analyse_text(path: str, text: bytes) -> Layout:
     assert model is not None
     result = layout.compute(model, errors)
     names.check_collisions(result, errors)
+    rust.check_names(result, errors)
     errors.raise_if_any()
     return result
 

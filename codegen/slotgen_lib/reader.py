@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
-from .errors import Collector, Loc, closest
+from .errors import Collector, Loc, closest, describe_char
 from .yamlload import YList, YMap
 
 C_KEYWORDS = frozenset("""
@@ -69,11 +70,12 @@ class Reader:
 
     def doc(self, node: YMap, what: str) -> str:
         text = self.get(node, "doc", str, what, "")
-        bad = [c for c in text if ord(c) < 32 and c not in "\n\t" or ord(c) == 127]
-        if bad:
+        bad = next((c for c in text if _unsafe_in_doc(c)), None)
+        if bad is not None:
             self.errors.error(self.loc(node, "doc"),
-                              f"the doc of {what} contains the control character {bad[0]!r}",
-                              "doc text may hold newlines and tabs but no other control characters")
+                              f"the doc of {what} contains {describe_char(bad)}",
+                              "doc text may hold newlines and tabs but no other control, "
+                              "line-separator, bidirectional-override or surrogate character")
             return ""
         return text
 
@@ -101,6 +103,19 @@ class Reader:
             self.errors.error(where, f"{what} '{name}' must match {pattern}")
             return False
         return True
+
+
+# Characters that reorder how source text is displayed: compilers warn about them in
+# comments (gcc -Wbidi-chars, rustc's text_direction_codepoint_in_comment).
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                           "\u2066\u2067\u2068\u2069")
+
+
+def _unsafe_in_doc(char: str) -> bool:
+    """Whether a doc character cannot go into a generated comment as it is."""
+    if char in "\n\t":
+        return False
+    return unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in _BIDI_CONTROLS
 
 
 # What a YAML value is called in messages; bool before int, as bool is an int.

@@ -8,7 +8,7 @@ from typing import Any
 import jinja2
 
 from . import cview
-from .layout import Layout, Member, TargetLayout
+from .layout import Layout, Member, TargetLayout, array_align
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                             "templates")
@@ -71,7 +71,7 @@ def layout_json(layout: Layout) -> dict[str, Any]:
         "struct": schema.struct, "prefix": schema.prefix, "doc": schema.doc,
         "abi_version": schema.abi_version, "portable": schema.portable,
         "primary_target": primary.target, "size": primary.size, "align": primary.align,
-        "array_align": schema.array_align or primary.align,
+        "array_align": array_align(layout),
         "members": [_member_json(m) for m in primary.members],
         "targets": {tl.target: _target_json(tl) for tl in layout.targets},
         "types": {a.name: {"doc": a.doc, "line": a.loc.line} for a in schema.types},

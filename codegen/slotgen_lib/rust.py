@@ -14,7 +14,8 @@ from typing import Any
 
 from . import cview, names
 from . import render as rendering
-from .layout import Layout, Member, TargetLayout, group_targets
+from .layout import Layout, Member, TargetLayout, array_align, group_targets
+from .errors import Collector
 from .model import Field, Schema, all_flags
 
 RUST_ARCH = {"x86_64": "x86_64", "i386": "x86", "aarch64": "aarch64"}
@@ -68,10 +69,11 @@ def field_type(schema: Schema, item: Field) -> str:
 def literal(scalar: str, value: int) -> str:
     """A Rust constant of the scalar type, hex with '_' groups for large unsigned values."""
     rtype = PLAIN[scalar]
+    signed_top_bit = rtype.startswith("i") and value >= 1 << (int(rtype[1:]) - 1)
     if value < 0:
         bits = int(rtype[1:])
         return f"{rtype}::MIN" if value == -(1 << (bits - 1)) else str(value)
-    if value < 0x8000:
+    if value < 0x8000 and not signed_top_bit:
         return str(value)
     digits = f"{value:x}"
     groups = []
@@ -79,9 +81,31 @@ def literal(scalar: str, value: int) -> str:
         groups.insert(0, digits[-4:])
         digits = digits[:-4]
     text = "0x" + "_".join(groups)
-    if rtype.startswith("i") and value >= 1 << (int(rtype[1:]) - 1):
+    if signed_top_bit:
         return f"{text}_u{rtype[1:]} as {rtype}"  # a top-bit flag of a signed flag set
     return text
+
+
+def check_names(layout: Layout, errors: Collector) -> None:
+    """Names distinct in C that the Rust view would spell alike (`self` and `self_` are
+    both `self_`; types `a_b` and `aB` are both `SAB`)."""
+    schema = layout.schema
+    seen_types: dict[str, str] = {type_name(schema): "the struct"}
+    for agg in schema.types:
+        rust_name = type_name(schema, agg.name)
+        if rust_name in seen_types:
+            errors.error(agg.loc, f"type '{agg.name}' and {seen_types[rust_name]} are both "
+                         f"'{rust_name}' in the Rust view", "rename one of them")
+        seen_types.setdefault(rust_name, f"type '{agg.name}'")
+    for owner, fields in [("the struct", schema.fields)] + \
+            [(f"type '{t.name}'", t.fields) for t in schema.types]:
+        seen: dict[str, str] = {}
+        for item in fields:
+            rust_name = ident(item.name)
+            if rust_name in seen:
+                errors.error(item.loc, f"members '{seen[rust_name]}' and '{item.name}' of {owner} "
+                             f"are both '{rust_name}' in the Rust view", "rename one of them")
+            seen.setdefault(rust_name, item.name)
 
 
 def doc_lines(text: str) -> list[str]:
@@ -213,7 +237,7 @@ def build(layout: Layout) -> dict[str, Any]:
                         "fields": _fields(schema, a.fields)} for a in aggregates],
         "fields": _fields(schema, schema.fields),
         "groups": _groups(layout, aggregates),
-        "array_align": schema.array_align or layout.primary.align,
+        "array_align": array_align(layout),
         "constants": [{"name": names.constant_macro(p, c.name), "type": PLAIN[c.type],
                        "value": literal(c.type, c.value), "doc": doc_lines(c.doc)}
                       for c in schema.constants],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from . import members, yamlload
@@ -13,6 +14,7 @@ from .yamlload import YList, YMap
 TOP_KEYS = ("schema", "struct", "prefix", "doc", "size", "align", "array_align", "types",
             "fields", "constants", "flag_sets", "targets", "portable", "abi_version")
 TOP_REQUIRED = ("schema", "struct", "size", "fields")
+PREFIX_PATTERN = r"[A-Z][A-Z0-9_]*"
 SCHEMA_VERSION = 1
 _WIDTH = {"u8": 8, "i8": 8, "u16": 16, "i16": 16, "u32": 32, "i32": 32, "u64": 64,
           "i64": 64, "uptr": 32}
@@ -47,13 +49,22 @@ def check_text(path: str, text: bytes) -> tuple[Schema | None, Collector, bool]:
 
 
 def _count(raw: Any) -> int:
+    """Members and types written in the schema, whatever their shape."""
     if not isinstance(raw, YMap):
         return -1
-    total = len(raw.get("fields") or [])
+    total = _length(raw.get("fields"))
     types = raw.get("types")
     if isinstance(types, YMap):
-        total += sum(len(t.get("fields") or []) + 1 for t in types.values() if isinstance(t, YMap))
+        total += sum(1 + (_length(t.get("fields")) if isinstance(t, YMap) else 0)
+                     for t in types.values())
     return total
+
+
+def _length(node: Any) -> int:
+    """Items of a list; -1 (never a model's count) for a value that should have been one."""
+    if node is None:
+        return 0
+    return len(node) if isinstance(node, list) else -1
 
 
 def _count_model(schema: Schema) -> int:
@@ -70,13 +81,20 @@ def _build(path: str, sha: str, raw: Any, rd: Reader, errors: Collector) -> Sche
         errors.error(rd.loc(top, "schema"), f"unsupported schema format {version}",
                      f"this slotgen reads 'schema: {SCHEMA_VERSION}'")
     struct = rd.get(top, "struct", str, "the schema", "")
-    if "struct" in top and rd.identifier(struct, rd.loc(top, "struct"), "the struct name"):
+    if isinstance(top.get("struct"), str) and \
+            rd.identifier(struct, rd.loc(top, "struct"), "the struct name"):
         default_prefix = struct.upper()
     else:
         struct, default_prefix = "invalid", "INVALID"
     prefix = rd.get(top, "prefix", str, "the schema", default_prefix)
     if "prefix" in top:
-        rd.identifier(prefix, rd.loc(top, "prefix"), "the prefix", r"[A-Z][A-Z0-9_]*")
+        rd.identifier(prefix, rd.loc(top, "prefix"), "the prefix", PREFIX_PATTERN)
+    elif not re.fullmatch(PREFIX_PATTERN, default_prefix):
+        errors.error(rd.loc(top, "struct"), f"the default prefix '{default_prefix}' (the struct "
+                     f"name upper-cased) does not match {PREFIX_PATTERN}",
+                     "give the macros a prefix, e.g. 'prefix: " +
+                     (default_prefix.lstrip("_") or "S") + "'")
+        prefix = "INVALID"
     targets = _targets(top, rd)
     flag_sets = _flag_sets(top, rd)
     constants = _constants(top, rd)
@@ -94,7 +112,8 @@ def _build(path: str, sha: str, raw: Any, rd: Reader, errors: Collector) -> Sche
         portable=rd.get(top, "portable", bool, "the schema", False), targets=targets,
         abi_version=rd.get(top, "abi_version", int, "the schema", None),
         types=types, fields=fields, constants=constants, flag_sets=flag_sets,
-        loc=top.loc, size_loc=rd.loc(top, "size"), doc_loc=rd.loc(top, "doc"))
+        loc=top.loc, size_loc=rd.loc(top, "size"), doc_loc=rd.loc(top, "doc"),
+        align_loc=rd.loc(top, "align"), array_align_loc=rd.loc(top, "array_align"))
     members.check_type_uses(schema, rd)
     return schema
 
@@ -252,7 +271,7 @@ def _flags(values: YMap, scalar: str, rd: Reader, set_what: str) -> tuple[Flag, 
             if bit is not None and other.bit == bit:
                 rd.errors.error(rd.loc(spec, "bit"), f"flags '{other.name}' and '{name}' of "
                                 f"{set_what} use the same bit {bit}", "give each flag its own bit")
-            elif mask and other.mask == mask:
+            elif other.mask == mask:
                 rd.errors.error(where, f"flags '{other.name}' and '{name}' of {set_what} have the "
                                 f"same value {mask:#x}")
         out.append(Flag(name, mask, bit, rd.doc(spec, what), where))

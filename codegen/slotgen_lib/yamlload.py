@@ -7,11 +7,12 @@ alias expansion bombs are refused here with a located error.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 
-from .errors import Diagnostic, Loc, SlotgenError
+from .errors import Diagnostic, Loc, SlotgenError, describe_char
 
 MAX_FILE_BYTES = 1 << 20
 MAX_NODES = 200_000
@@ -106,6 +107,14 @@ class _Converter:
                 out.append(self.convert(item, depth + 1))
                 out.item_locs.append(_mark_loc(self.path, item.start_mark))
             return out
+        numeric = node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        if numeric and ":" in node.value:
+            raise _fail(loc, f"the value {_short(node.value)!r} reads as a YAML 1.1 base-60 "
+                        "number", f"quote it to keep it as text: '{_short(node.value)}', or write "
+                        "the number in decimal")
+        if numeric and len(node.value) > MAX_INT_BITS + 4:  # 0b and 256 binary digits fit
+            raise _fail(loc, f"the number {_short(node.value)} has more than {MAX_INT_BITS} bits",
+                        "schema values are sizes, offsets and 64-bit integers")
         try:
             value = self.scalars.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
@@ -140,6 +149,24 @@ class _Converter:
         return out
 
 
+# What PyYAML refuses in a file, and the line breaks it reads that editors do not show
+# (NEL, LINE and PARAGRAPH SEPARATOR: every later line number would be off).
+_UNREADABLE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+                         "|[\u2028\u2029]")
+
+
+def _refuse_unreadable_characters(path: str, source: str) -> None:
+    match = _UNREADABLE.search(source)
+    if match is None:
+        return
+    index, char = match.start(), match.group()
+    line = source.count("\n", 0, index) + 1
+    column = index - (source.rfind("\n", 0, index) + 1) + 1
+    raise _fail(Loc(path, line, column), f"the schema contains {describe_char(char)}, which "
+                "YAML does not allow in a file or reads as a line break",
+                f"remove it; inside a double-quoted string write it as an escape: \\u{ord(char):04x}")
+
+
 def load(path: str, text: bytes) -> Any:
     """Parse schema bytes; raise SlotgenError with a location on any problem."""
     if len(text) > MAX_FILE_BYTES:
@@ -154,6 +181,7 @@ def load(path: str, text: bytes) -> Any:
     except UnicodeDecodeError as exc:
         line = text[: exc.start].count(b"\n") + 1
         raise _fail(Loc(path, line, 1), "the schema is not valid UTF-8") from None
+    _refuse_unreadable_characters(path, source)
     try:
         node = yaml.compose(source, Loader=_Loader)
     except _ExplicitTag as exc:

@@ -200,3 +200,35 @@ def test_every_flag_sets_all_mask_is_the_or_of_its_flags(generated, tmp_path, cc
     refused = subprocess.run([*cc, "-std=c11", "-fsyntax-only", f"-I{generated}", str(wrong)],
                              capture_output=True, text=True)
     assert refused.returncode != 0  # the probe can fail
+
+
+# Targets with different alignments: one 8-aligned member on x86_64, 4-aligned on i386.
+MIXED_ALIGN = """schema: 1
+struct: upt
+targets: [i386, x86_64]
+size: {x86_64: 24, i386: 16}
+fields:
+  - {name: p, type: atomic uptr}
+  - {name: q, type: uptr}
+  - {name: c, type: u64}
+"""
+
+
+@pytest.mark.parametrize("cc", [["gcc"], ["clang"], ["gcc", "-m32"], ["clang", "-m32"]],
+                         ids=["gcc", "clang", "gcc-m32", "clang-m32"])
+def test_default_array_align_is_valid_on_every_target(tmp_path, cc):
+    """The default <PREFIX>_ARRAY_ALIGN is never below alignof on any target (the compiler
+    refuses an _Alignas that lowers alignment), and every atomic width of any target is
+    checked lock-free (the 8-byte uptr of x86_64, though i386 lists the schema first)."""
+    schema = tmp_path / "upt.yaml"
+    schema.write_text(MIXED_ALIGN)
+    result = run_slotgen("generate", schema, "-o", tmp_path, "--lang", "c")
+    assert result.returncode == 0, result.stderr
+    header = (tmp_path / "upt.h").read_text()
+    assert "8-byte atomics must be lock-free" in header
+    probe = tmp_path / "arr.c"
+    probe.write_text('#include "upt.h"\n_Alignas(UPT_ARRAY_ALIGN) struct upt slots[4];\n'
+                     '_Static_assert(UPT_ARRAY_ALIGN >= _Alignof(struct upt), "array align");\n')
+    compiled = subprocess.run([*cc, *STRICT, "-ffreestanding", "-fsyntax-only", f"-I{tmp_path}",
+                               str(probe)], capture_output=True, text=True)
+    assert compiled.returncode == 0, compiled.stderr

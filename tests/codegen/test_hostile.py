@@ -150,7 +150,7 @@ ATTACKS = {
                   "YAML merge keys ('<<') are not supported"),
     "duplicate-key": (b"schema: 1\nschema: 1\n", "2:1: error: duplicate key 'schema'"),
     "huge-decimal": (SMALL.replace(b"size: 8", b"size: " + b"9" * 5000),
-                     "cannot read the value"),
+                     "has more than 256 bits"),
     "huge-hex": (SMALL.replace(b"size: 8", b"size: 0x" + b"f" * 100000),
                  "3:7: error: the number 0xffffffffffffffffffffffffffffffffffffff... has more "
                  "than 256 bits"),
@@ -174,12 +174,58 @@ ATTACKS = {
     "newline-define-in-name": (SMALL.replace(b"name: a", b'name: "a\\n#define EVIL 1"'),
                                "is not a valid C identifier"),
     "nul-escape-in-doc": (SMALL.replace(b"type: u64}", b'type: u64, doc: "a\\0b"}'),
-                          "contains the control character '\\x00'"),
+                          "contains the character U+0000 (control character)"),
     "nul-byte": (SMALL + b"\x00", "the schema contains a NUL byte"),
     "invalid-utf8": (SMALL.replace(b"struct: s", b"struct: s\xff"), "not valid UTF-8"),
     "truncated": (SMALL[:40], "error"),
     "empty": (b"", "the schema is empty"),
     "scalar-document": (b"42\n", "the schema must be a mapping, not an integer"),
+    "fields-not-a-list": (SMALL.split(b"fields:")[0] + b"fields: 5\n",
+                          "5:1: error: 'fields' must be a list, not an integer"),
+    "raw-control-byte": (SMALL.replace(b"type: u64}", b"type: u64, doc: x\x01y}"),
+                         "6:32: error: the schema contains the character U+0001 (control "
+                         "character), which YAML does not allow"),
+    "raw-next-line": (SMALL.replace(b"type: u64}", "type: u64, doc: x\x85y}".encode()),
+                      "6:32: error: the schema contains the character U+0085"),
+    "raw-line-separator": (SMALL.replace(b"struct: s", "struct: s\u2028".encode()),
+                           "2:10: error: the schema contains the character U+2028 (LINE "
+                           "SEPARATOR)"),
+    "base-60-number": (SMALL.replace(b"size: 8", b"size: 1:00"),
+                       "3:7: error: the value '1:00' reads as a YAML 1.1 base-60 number"),
+    "list-for-one-order": (SMALL.replace(b"type: u64}", b"type: atomic u64, ops: {load: "
+                                         b"[acquire]}}"),
+                           "op 'load' of member 'a' takes one memory order, not ['acquire']"),
+    "misaligned-pin": (SMALL.replace(b"type: u64}", b"type: u64, offset: 4}"),
+                       "'a' is pinned at offset 4, which is not a multiple of its alignment 8"),
+    "member-named-like-own-macro": (SMALL.replace(b"name: a", b"name: S_SIZE"),
+                                    "the name 'S_SIZE' of member 'S_SIZE' is also a macro the "
+                                    "generated header defines (for the struct)"),
+    "struct-named-like-own-macro": (SMALL.replace(b"struct: s", b"struct: P_A_OFFSET\nprefix: P"),
+                                    "the name 'P_A_OFFSET' of the struct is also a macro the "
+                                    "generated header defines (for member 'a')"),
+    "struct-memory-order": (SMALL.replace(b"struct: s", b"struct: memory_order\nprefix: M"),
+                            "the tag 'struct memory_order' of the struct is declared by "
+                            "<stdatomic.h>"),
+    "struct-atomic-flag": (SMALL.replace(b"struct: s", b"struct: atomic_flag\nprefix: M"),
+                           "the tag 'struct atomic_flag' of the struct is declared by"),
+    "underscore-struct": (SMALL.replace(b"struct: s", b"struct: _s"),
+                          "2:1: error: the default prefix '_S' (the struct name upper-cased) "
+                          "does not match [A-Z][A-Z0-9_]*"),
+    "two-flags-of-value-zero": (SMALL + b"flag_sets:\n  st: {type: u8, values: {Z1: {value: 0}, "
+                                b"Z2: {value: 0}}}\n",
+                                "flags 'Z1' and 'Z2' of flag set 'st' have the same value 0x0"),
+    "same-rust-member-name": (SMALL.replace(b"size: 8", b"size: 16").replace(
+                                  b"type: u64}", b"type: u64}\n  - {name: self_, type: u64}")
+                              .replace(b"name: a", b"name: self"),
+                              "members 'self' and 'self_' of the struct are both 'self_' in the "
+                              "Rust view"),
+    "same-rust-type-name": (SMALL.replace(b"fields:", b"types:\n  a_b: {fields: [{name: x, type: "
+                                          b"u8}]}\n  aB: {fields: [{name: x, type: u8}]}\n"
+                                          b"fields:"),
+                            "type 'aB' and type 'a_b' are both 'SAB' in the Rust view"),
+    "type-not-a-mapping": (SMALL.replace(b"fields:", b"types: {t: 5}\nfields:").replace(
+                               b"type: u64}", b"type: u64}\n  - {name: b, type: t}"),
+                           "type 't' must be a mapping, not an integer"),
     "std-macro-member": (SMALL.replace(b"name: a", b"name: bool"),
                          "the name 'bool' of member 'bool' is a macro of the standard C headers"),
     "std-macro-generated": (SMALL.replace(b"struct: s", b"struct: s\nprefix: ATOMIC\nflag_sets:\n"
@@ -249,7 +295,7 @@ def test_unreadable_or_endless_schema_paths_are_refused(path, tmp_path):
 INJECTIONS = ["*/ #define EVIL 1 /*", "/* unclosed", "ends with */", "line one\n#define EVIL 2",
               "\\\n#define EVIL 3", "back\\slash\\", "trigraph ??/\n#define EVIL 4",
               "more ???/ ????/", "??= ??( ??) ??' ??< ??! ??> ??-", "// line\n#define EVIL 5",
-              "\u2028#define EVIL 6\u2029", "\x85#define EVIL 7", "#define EVIL 8",
+              "#define EVIL 8",
               "\"quoted\" 'single' `tick`", "Grüße 漢字 \U0001f600", "*\n/ split"]
 DOC_SLOTS = """schema: 1
 struct: inj
@@ -290,8 +336,8 @@ def _yaml_string(text: str) -> str:
             out += "\\" + ch
         elif ch == "\n":
             out += "\\n"
-        elif ord(ch) < 32 or ord(ch) in (0x85, 0x2028, 0x2029):
-            out += f"\\u{ord(ch):04x}"
+        elif not ch.isprintable():
+            out += f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}"
         else:
             out += ch
     return out + '"'
@@ -331,6 +377,56 @@ def test_doc_text_cannot_change_the_generated_c(doc, tmp_path):
                                  "-o", os.devnull], capture_output=True, text=True)
         assert result.returncode == 0 and not result.stderr, result.stderr
     assert not re.search(r"\?\?[=/'()!<>-]", (hostile / "inj.h").read_text()), "trigraph left"
+
+
+# Characters that reorder displayed text or end a line: refused in doc text, written
+# only as YAML escapes (a raw one in the file is refused before parsing).
+REFUSED_DOC_CHARS = ["\u2028", "\u2029", "\x85", "\x9b", "\u202e", "\u2066", "\u200f",
+                     "\ud800", "\x7f"]
+
+
+@pytest.mark.parametrize("char", REFUSED_DOC_CHARS, ids=[f"U+{ord(c):04X}" for c in
+                                                          REFUSED_DOC_CHARS])
+def test_doc_characters_that_reorder_or_break_lines_are_refused(char, tmp_path):
+    schema = tmp_path / "doc.yaml"
+    schema.write_text(DOC_SLOTS.format(doc=_yaml_string(f"a {char}#define EVIL 9")),
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    result, _ = run_limited("generate", schema, "-o", out, "--lang", "c,rust")
+    assert_clear_refusal(result, out)
+    assert f"contains the character U+{ord(char):04X}" in result.stderr, result.stderr
+    assert "3:1: error: the doc of the schema" in result.stderr, result.stderr
+    assert result.stderr.rstrip().endswith("slotgen: 11 errors"), "every doc is checked"
+
+
+def test_a_schema_path_that_is_not_utf8_or_not_printable_is_escaped_in_the_banner(tmp_path):
+    odd = os.fsdecode(b"odd\xff\xe2\x80\xae\x1b.yaml")  # invalid byte, RLO, ESC
+    (tmp_path / odd).write_bytes(SMALL)
+    out = tmp_path / "out"
+    out.mkdir()
+    result, _ = run_limited("generate", odd, "-o", out, "--lang", "c,rust", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("s.h", "s_members.h", "s.rs"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert "from odd\\xff\\u202e\\x1b.yaml (sha256" in text, text[:200]
+        assert text.isascii(), name
+    probe = tmp_path / "probe.c"
+    probe.write_text('#include "s.h"\nunsigned probe = S_SIZE;\n')
+    for cc in ("gcc", "clang"):
+        compiled = subprocess.run([cc, "-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror",
+                                   f"-I{out}", "-c", str(probe), "-o", os.devnull],
+                                  capture_output=True, text=True)
+        assert compiled.returncode == 0, compiled.stderr
+
+
+def test_a_bad_lang_is_a_usage_error_before_the_schema_is_read(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(SMALL.replace(b"size: 8", b"size: 9"))
+    result, _ = run_limited("generate", bad, "-o", tmp_path, "--lang", "cpp")
+    assert result.returncode == 2, result.stderr
+    assert "unknown --lang 'cpp'" in result.stderr
+    assert "error: the computed size" not in result.stderr
 
 
 def test_a_schema_path_with_comment_delimiters_stays_in_the_banner(tmp_path):

@@ -218,3 +218,43 @@ def test_rust_view_of_random_schemas_compiles_with_its_asserts(rustc, tmp_path):
     (tmp_path / "lib.rs").write_text("\n".join(mods) + "\n")
     _rustc(rustc, ["--crate-type", "lib", "--emit", "metadata", "-o",
                    str(tmp_path / "lib.rmeta"), str(tmp_path / "lib.rs")])
+
+
+SIGNED_TOP_BITS = """schema: 1
+struct: sg
+size: 16
+targets: [x86_64]
+fields:
+  - {name: a, type: i8, flag_set: s8}
+  - {name: _r0, type: "u8[1]", reserved: true}
+  - {name: b, type: i16, flag_set: s16}
+  - {name: c, type: i32, flag_set: s32}
+  - {name: d, type: i64, flag_set: s64}
+flag_sets:
+  s8: {type: i8, values: {LOW: {bit: 0}, TOP: {bit: 7}}}
+  s16: {type: i16, values: {TOP: {bit: 15}}}
+  s32: {type: i32, values: {TOP: {bit: 31}}}
+  s64: {type: i64, values: {TOP: {bit: 63}}}
+"""
+
+
+def test_signed_flag_sets_keep_their_top_bit_in_rust(rustc, tmp_path):
+    """A flag on a signed set's top bit is that type's minimum (its bit pattern), checked by
+    rustc against values computed here, and the same value the C header has."""
+    schema = tmp_path / "sg.yaml"
+    schema.write_text(SIGNED_TOP_BITS)
+    gen = _generate(schema, tmp_path / "out")
+    checks = [f"const _: () = assert!(SG_{name}_TOP == {rtype}::MIN);"
+              for name, rtype in (("S8", "i8"), ("S16", "i16"), ("S32", "i32"), ("S64", "i64"))]
+    checks.append("const _: () = assert!(SG_S8_LOW == 1 && SG_S8_ALL == -127);")
+    lib = tmp_path / "lib.rs"
+    lib.write_text(f'#![no_std]\n#[path = "{gen["rs"]}"]\n#[allow(dead_code)]\nmod sg;\n'
+                   "use sg::*;\n" + "\n".join(checks) + "\n")
+    _rustc(rustc, ["--crate-type", "lib", "--emit", "metadata", "-o",
+                   str(tmp_path / "lib.rmeta"), str(lib)])
+    probe = tmp_path / "probe.c"
+    probe.write_text('#include "sg.h"\n_Static_assert(SG_S8_TOP == -128 && SG_S8_ALL == -127 && '
+                     'SG_S64_TOP == INT64_MIN, "C agrees");\n')
+    compiled = subprocess.run(["gcc", "-std=c11", "-fsyntax-only", f"-I{gen['dir']}", str(probe)],
+                              capture_output=True, text=True)
+    assert compiled.returncode == 0, compiled.stderr

@@ -43,6 +43,7 @@ EXPECTED = {
     "name-collision": ("7:3", "the generated name 'S_REFCOUNT_SIZE' of constant 'REFCOUNT_SIZE' "
                               "collides with the same name generated for member 'refcount'"),
     "duplicate-yaml-key": ("4:1", "duplicate key 'size' (first given at line 3)"),
+    "align-mismatch": ("5:1", "alignof(struct s) is 8, but 'align' says 16"),
     "flag-named-all": ("11:7", "the generated name 'S_BITS_ALL' of flag 'bits.ALL' collides "
                                "with the same name generated for flag set 'bits' (its ALL mask)"),
 }
