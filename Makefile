@@ -40,7 +40,8 @@ CSTD := -std=c11
 all: gen
 
 # Bootstrap: install missing Debian packages (quiet when all is present).
-BOOTSTRAP_STAMP := $(BUILD)/.bootstrap-ok
+# One stamp per interpreter: another PYTHON is checked again.
+BOOTSTRAP_STAMP := $(BUILD)/.bootstrap-ok-$(shell printf '%s' '$(PYTHON)' | md5sum | cut -c1-8)
 $(BOOTSTRAP_STAMP): scripts/bootstrap
 	@PYTHON=$(PYTHON) bash scripts/bootstrap
 	@mkdir -p $(@D) && touch $@
@@ -77,4 +78,9 @@ test: $(TESTS)
 
 .PHONY: clean
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) .hypothesis codegen/slotgen_lib/__pycache__ tests/*/__pycache__
+
+# `make -j clean all`: nothing may build while clean deletes.
+ifneq ($(filter clean,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif

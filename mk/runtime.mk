@@ -90,9 +90,11 @@ runtime: $(RUNTIME_LIB)
 # need nothing from outside the runtime (no libc, no libgcc).
 RUNTIME_FS_OBJS := $(patsubst runtime/%.c,$(RUNTIME_OUT)/freestanding/%.o,$(RUNTIME_LIB_SRCS))
 
-$(RUNTIME_OUT)/freestanding/%.o: runtime/%.c $(RUNTIME_GEN_DEP)
+$(RUNTIME_OUT)/freestanding/%.o: runtime/%.c | $(RUNTIME_GEN_DEP)
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) $(RUNTIME_FREESTANDING) -Iruntime/include -Iruntime -I$(RUNTIME_GEN_INC) -c $< -o $@
+	$(CC) $(CSTD) $(WARN) $(RUNTIME_FREESTANDING) -MMD -MP -Iruntime/include -Iruntime -I$(RUNTIME_GEN_INC) -c $< -o $@
+
+-include $(RUNTIME_FS_OBJS:.o=.d)
 
 $(RUNTIME_OUT)/freestanding/runtime.o: $(RUNTIME_FS_OBJS)
 	ld -r -o $@ $^
@@ -131,7 +133,7 @@ RUNTIME_BENCH_OUT := $(BUILD)/bench
 RUNTIME_BENCH_CFLAGS := $(CSTD) $(WARN) -O2 -DNDEBUG -Iruntime/include -Iruntime -I$(RUNTIME_GEN_INC)
 RUNTIME_BENCH_CFLAGS += -D_POSIX_C_SOURCE=200809L
 
-$(RUNTIME_BENCH_OUT)/%/bench: $(RUNTIME_BENCH_SRCS) $(RUNTIME_LIB_SRCS) $(RUNTIME_HOSTED_SRCS) $(wildcard runtime/*.h runtime/include/metaslot/*.h bench/*.h) $(RUNTIME_GEN_DEP)
+$(RUNTIME_BENCH_OUT)/%/bench: $(RUNTIME_BENCH_SRCS) $(RUNTIME_LIB_SRCS) $(RUNTIME_HOSTED_SRCS) $(wildcard runtime/*.h runtime/include/metaslot/*.h bench/*.h) $(RUNTIME_GEN_INC)/meta_slot.h | $(RUNTIME_GEN_DEP)
 	@mkdir -p $(@D)
 	$* $(RUNTIME_BENCH_CFLAGS) -o $@ $(RUNTIME_BENCH_SRCS) $(RUNTIME_LIB_SRCS) $(RUNTIME_HOSTED_SRCS) -pthread
 

@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from pycparser import c_ast, c_parser
@@ -172,6 +173,30 @@ def test_slotgen_runs_from_any_directory_and_shell(tmp_path):
     direct = subprocess.run(["python3", str(SCHEMA.parents[1] / "codegen/slotgen"), "check",
                              str(SCHEMA)], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert direct.returncode == 0, direct.stderr
+
+
+def test_the_launcher_runs_on_any_python_until_it_can_switch(tmp_path):
+    """The part of codegen/slotgen that runs before it switches to /usr/bin/python3 may meet
+    any interpreter: it must parse and run under Python 2.7 and 3.6 too (an annotation such
+    as `-> list[str]` raised TypeError on 3.6-3.8).  Checked on the source, and by running
+    it with every older interpreter this machine has."""
+    import ast
+
+    source = (SCHEMA.parents[1] / "codegen" / "slotgen").read_text()
+    launcher = source[:source.index("sys.path.insert")]
+    tree = ast.parse(launcher)
+    for node in ast.walk(tree):
+        assert not isinstance(node, ast.JoinedStr), f"f-string at line {node.lineno}"
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            assert node.returns is None, f"return annotation at line {node.lineno}"
+            assert all(a.annotation is None for a in node.args.args), node.name
+        assert not isinstance(node, ast.AnnAssign), f"annotation at line {node.lineno}"
+    ast.parse(launcher, feature_version=(3, 6))
+    old = sorted(Path("/root/.pyenv/versions").glob("[23].[0-9]*/bin/python"))
+    for python in [p for p in old if not p.parent.parent.name.startswith("3.1")]:
+        result = subprocess.run([str(python), str(SCHEMA.parents[1] / "codegen/slotgen"), "check",
+                                 str(SCHEMA)], capture_output=True, text=True, cwd=tmp_path)
+        assert result.returncode == 0, (python, result.stderr)
 
 
 @pytest.mark.parametrize("cc", [["gcc"], ["clang"], ["gcc", "-m32", "-ffreestanding"]],

@@ -4,7 +4,10 @@ and end QEMU with a failure status instead of a silent triple fault."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -77,3 +80,22 @@ def test_a_long_command_line_keeps_its_options() -> None:
     check(result, [r"metaslot: the command line is \d{3} bytes; only its last 255 were kept",
                    r"EXCEPTION: vector 14 \(#PF page fault\), error code 0x0"],
           status=STATUS_PANIC)
+
+
+def test_an_interrupted_run_is_not_reported_as_a_crash() -> None:
+    """Ctrl-C sends SIGINT to the whole foreground group: QEMU then exits 0, as after a
+    triple fault; qemu-run must say it was interrupted (130), not that the kernel crashed."""
+    image = env_path("KERNEL_IMAGE", "build/kernel/metaslot32.elf")
+    run = subprocess.Popen([str(REPO / "kernel" / "qemu-run"), str(image), "64M", "60",
+                            "-append", "shell"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 30
+    seen = ""
+    while "metaslot>" not in seen and time.monotonic() < deadline:
+        seen += os.read(run.stdout.fileno(), 4096).decode(errors="replace")
+    assert "metaslot>" in seen, seen
+    os.killpg(run.pid, signal.SIGINT)
+    _, err = run.communicate(timeout=30)
+    assert run.returncode == 130, (run.returncode, err)
+    assert "qemu-run: interrupted" in err
+    assert "triple fault" not in err
