@@ -1,6 +1,7 @@
 """Write outputs atomically: all files or none, unchanged files left untouched."""
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import tempfile
@@ -55,8 +56,10 @@ def write_all(directory: str, files: dict[str, str]) -> list[str]:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         _restore(replaced)
-        raise _fail(directory, f"cannot write the outputs: {exc.strerror}",
-                    "check that the directory is writable") from None
+        hint = {errno.ENOSPC: "free some space on its file system",
+                errno.EDQUOT: "free some space within your disk quota"}.get(
+                    exc.errno, "check that the directory is writable")
+        raise _fail(directory, f"cannot write the outputs: {exc.strerror}", hint) from None
     return [os.path.basename(target) for _, target in staged]
 
 

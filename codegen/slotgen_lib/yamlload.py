@@ -167,6 +167,23 @@ def _refuse_unreadable_characters(path: str, source: str) -> None:
                 f"remove it; inside a double-quoted string write it as an escape: \\u{ord(char):04x}")
 
 
+def _too_deep(path: str, source: str) -> Loc:
+    """Where flow brackets first nest deeper than MAX_DEPTH (the parser's recursion
+    gave out before it could say); unknown when they never do."""
+    depth, line, column = 0, 1, 0
+    for char in source:
+        column += 1
+        if char == "\n":
+            line, column = line + 1, 0
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return Loc(path, line, column)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return Loc(path)
+
+
 def load(path: str, text: bytes) -> Any:
     """Parse schema bytes; raise SlotgenError with a location on any problem."""
     if len(text) > MAX_FILE_BYTES:
@@ -197,7 +214,8 @@ def load(path: str, text: bytes) -> Any:
     except yaml.YAMLError as exc:
         raise _fail(Loc(path), f"YAML error: {exc}") from None
     except RecursionError:
-        raise _fail(Loc(path), f"YAML nested too deeply") from None
+        raise _fail(_too_deep(path, source), "YAML nested too deeply",
+                    f"schemas need a few levels; at most {MAX_DEPTH} are read") from None
     if node is None:
         raise _fail(Loc(path, 1, 1), "the schema is empty", "start with 'schema: 1'")
     try:

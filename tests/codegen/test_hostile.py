@@ -127,7 +127,8 @@ ATTACKS = {
                            b"e: &e [*d, *d, *d, *d, *d, *d, *d, *d]\n"
                            b"f: &f [*e, *e, *e, *e, *e, *e, *e, *e]\n"
                            b"g: [*f, *f, *f, *f, *f, *f, *f, *f]\n", "YAML nodes"),
-    "deep-flow-nesting": (b"fields: " + b"[" * 50000 + b"]" * 50000 + b"\n", "error"),
+    "deep-flow-nesting": (b"fields: " + b"[" * 50000 + b"]" * 50000 + b"\n",
+                          "1:73: error: YAML nested too deeply"),
     "deep-block-nesting": ("".join(" " * i + f"k{i}:\n" for i in range(200)).encode(),
                            "nested deeper than 64 levels"),
     "deep-sequences": (b"fields:\n" + b"- " * 5000 + b"x\n", "error"),
@@ -587,3 +588,32 @@ def test_an_unusable_size_is_one_error_not_a_layout_mismatch_too(edit, expected,
     errors = [line.split(str(schema) + ":", 1)[1] for line in result.stderr.splitlines()
               if ": error: " in line]
     assert errors == expected, result.stderr
+
+
+def test_a_full_file_system_is_named_in_the_hint_and_keeps_old_outputs(tmp_path, monkeypatch):
+    """ENOSPC while staging the second output: nothing replaced, and the hint says why."""
+    import errno
+
+    from slotgen_lib import output
+
+    out = tmp_path / "out"
+    out.mkdir()
+    status, err = slotgen_main("generate", SCHEMA, "-o", out, "-q")
+    assert status == 0, err
+    before = _tree(out)
+    real_mkstemp, calls = output.tempfile.mkstemp, []
+
+    def mkstemp_then_full(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_mkstemp(*args, **kwargs)
+
+    edited = tmp_path / "slot.yaml"
+    edited.write_text(SCHEMA.read_text().replace("doc: ", "doc: changed ", 1))
+    monkeypatch.setattr(output.tempfile, "mkstemp", mkstemp_then_full)
+    status, err = slotgen_main("generate", edited, "-o", out, "-q")
+    assert status == 1
+    assert "cannot write the outputs: No space left on device" in err
+    assert "hint: free some space on its file system" in err
+    assert _tree(out) == before
