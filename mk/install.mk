@@ -56,11 +56,26 @@ INSTALL_FILES = \
 	$(foreach f,$(sort $(wildcard examples/embed/Makefile examples/embed/*.c examples/embed/*.yaml)),\
 		$(call install_file,$(f),$(INSTALL_DATA)/$(f),644))
 
+# PREFIX and DESTDIR go into shell commands and metaslot.pc: an absolute path
+# without quotes, backslashes or other shell or sed syntax (spaces are fine).
+install_bad_chars = $(strip $(foreach c,' " ` \ | & ; < > * ? [ ] $$ \#,$(if $(findstring $(c),$(1)),$(c))))
+ifneq ($(filter install uninstall $(INSTALL_STAGE)/metaslot.pc,$(MAKECMDGOALS)),)
+ifneq ($(call install_bad_chars,$(PREFIX)$(DESTDIR)),)
+$(error PREFIX/DESTDIR may not contain $(call install_bad_chars,$(PREFIX)$(DESTDIR)); choose a plain path)
+endif
+ifeq ($(filter /%,$(PREFIX)),)
+$(error PREFIX must be an absolute path, not '$(PREFIX)')
+endif
+endif
+install_space := $(subst ,, )
+# pkg-config's syntax for a space in a value is '\ ' (its output keeps it for the shell).
+INSTALL_PC_PREFIX = $(subst $(install_space),\\ ,$(PREFIX))
+
 # Always rewritten: it records PREFIX, which may differ from run to run.
 .PHONY: $(INSTALL_STAGE)/metaslot.pc
 $(INSTALL_STAGE)/metaslot.pc: mk/metaslot.pc.in
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(METASLOT_VERSION)|g' $< > $@
+	sed -e 's|@PREFIX@|$(INSTALL_PC_PREFIX)|g' -e 's|@VERSION@|$(METASLOT_VERSION)|g' $< > $@
 
 .PHONY: install
 install: $(GEN)/.stamp $(INSTALL_STAGE)/metaslot.pc $$(RUNTIME_LIB) $$(INSTALL_DOCS)

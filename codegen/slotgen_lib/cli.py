@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Callable
 
-from . import output, pipeline, render, rust
+from . import diff, output, pipeline, render, report, rust
 from .errors import SlotgenError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -66,12 +66,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
     p.add_argument("-q", "--quiet", action="store_true")
     commands["generate"] = _cmd_generate
 
-    for module_name in ("report", "diff"):
-        try:
-            module = __import__(f"{__package__}.{module_name}", fromlist=["register"])
-        except ImportError:
-            continue
-        commands[module_name] = module.register(sub)
+    for module in (report, diff):
+        commands[module.__name__.rpartition(".")[2]] = module.register(sub)
     return parser, commands
 
 
@@ -81,6 +77,7 @@ def main(argv: list[str]) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_OK
+    status = None
     try:
         status = commands[args.command](args)
         sys.stdout.flush()  # a full disk or closed pipe is reported here, not at exit
@@ -92,9 +89,9 @@ def main(argv: list[str]) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader stopped early: the verdict still stands
         _silence_stdout()
-        return EXIT_OK
+        return status if status is not None else getattr(args, "verdict", EXIT_OK)
     except OSError as exc:  # most often: stdout on a full disk
         _silence_stdout()
         where = exc.filename or "standard output"

@@ -69,6 +69,7 @@ def load_pair(old_arg: str, new_arg: str) -> tuple[Snapshot, Snapshot]:
 def run(args: argparse.Namespace) -> int:
     old, new = load_pair(args.old, args.new)
     result = classify(old, new, args.allow_breaking)
+    args.verdict = result.status  # the exit status even if the output's reader goes away
     if args.target is not None and new.target(args.target) is None:
         print(f"slotgen: error: unknown --target {args.target!r}; choose from "
               f"{', '.join(t.target for t in new.targets)}", file=sys.stderr)

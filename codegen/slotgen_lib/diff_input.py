@@ -37,9 +37,12 @@ def read_bytes(arg: str) -> bytes:
 
 def git_show(spec: str) -> bytes:
     rev, _, path = spec.partition(":")
+    if rev.startswith("-"):  # git would read it as an option
+        raise _fail(spec, f"'{rev}' is not a revision (it starts with '-')",
+                    "name a branch, tag or commit")
     try:
-        proc = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True,
-                              check=False, timeout=60)
+        proc = subprocess.run(["git", "show", "--end-of-options", f"{rev}:{path}"],
+                              capture_output=True, check=False, timeout=60)
     except FileNotFoundError:
         raise _fail(spec, "git is not installed", "apt-get install git") from None
     except subprocess.TimeoutExpired:
@@ -47,8 +50,12 @@ def git_show(spec: str) -> bytes:
     if proc.returncode == 0:
         return proc.stdout
     detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-    reason = detail[-1].removeprefix("fatal: ") if detail else f"exit {proc.returncode}"
-    if "not a git repository" in reason:
+    fatal = [line for line in detail if line.startswith("fatal: ")]
+    reason = (fatal or detail or [f"exit {proc.returncode}"])[-1].removeprefix("fatal: ")
+    meant = [line.removeprefix("hint: ") for line in detail if "Did you mean" in line]
+    if meant:
+        hint = meant[0] + " (paths are relative to the repository's top, or start with ./)"
+    elif "not a git repository" in reason:
         hint = "run slotgen diff inside the repository, or pass a file"
     elif "exists on disk, but not in" in reason or "does not exist in" in reason:
         hint = f"list the files of {rev} with: git ls-tree -r --name-only {rev}"

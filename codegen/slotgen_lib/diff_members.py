@@ -38,11 +38,15 @@ def bytes_text(offsets: set[int]) -> str:
 
 
 def _used(snap: Snapshot, target: TargetSnap, reserved: bool) -> dict[int, str]:
-    """Byte -> top-level member path, for reserved or for non-reserved members."""
+    """Byte -> innermost member path, for reserved or for non-reserved members.
+
+    Innermost: a member of a named type is the sum of its own members, so its
+    reserved bytes count as reserved, not as used by the whole member."""
+    parents = {p.path.rpartition(".")[0] for p in target.places if "." in p.path}
     out: dict[int, str] = {}
     for place in target.places:
         member = snap.member(place.path)
-        if "." in place.path or member is None or member.reserved != reserved:
+        if place.path in parents or member is None or member.reserved != reserved:
             continue
         out.update((b, place.path) for b in range(place.offset, place.end))
     return out

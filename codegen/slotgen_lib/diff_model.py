@@ -12,7 +12,7 @@ from typing import Any
 from . import render
 from .errors import Diagnostic, Loc, SlotgenError
 from .layout import Layout
-from .model import OPS, ORDERS
+from .model import OPS, ORDERS, TARGETS
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,12 @@ class Snapshot:
     struct_line: int = 0
     size_line: int = 0
     doc_line: int = 0
+    prefix: str = ""
+    # Lines of the schema keys (0: unknown, e.g. a layout JSON; struct_line is used).
+    prefix_line: int = 0
+    align_line: int = 0
+    array_align_line: int = 0
+    targets_line: int = 0
 
     def member(self, path: str) -> MemberSnap | None:
         return next((m for m in self.members if m.path == path), None)
@@ -116,8 +122,11 @@ class Snapshot:
 def from_layout(layout: Layout, label: str) -> Snapshot:
     """A snapshot of a computed layout (through its JSON form, so both paths agree)."""
     snap = from_json(render.layout_json(layout), label)
-    return replace(snap, struct_line=layout.schema.loc.line,
-                   size_line=layout.schema.size_loc.line, doc_line=layout.schema.doc_loc.line)
+    schema = layout.schema
+    return replace(snap, struct_line=schema.struct_loc.line, size_line=schema.size_loc.line,
+                   doc_line=schema.doc_loc.line, prefix_line=schema.prefix_loc.line,
+                   align_line=schema.align_loc.line, array_align_line=schema.array_align_loc.line,
+                   targets_line=schema.targets_loc.line)
 
 
 def _bad(label: str, message: str) -> SlotgenError:
@@ -235,7 +244,51 @@ def _flag_set(fs: dict[str, Any]) -> FlagSetSnap:
                              for f in _tables(fs["flags"], f"flag of {name}")))
 
 
+MAX_STRUCT_BYTES = 1 << 24  # far beyond any slot; keeps drawings and byte maps bounded
+
+
+def _power_of_two(value: int, what: str) -> None:
+    if value < 1 or value & (value - 1) or value > MAX_STRUCT_BYTES:
+        raise _Malformed(f"{what} {value} (expected a power of two)")
+
+
+def _check_consistent(snap: Snapshot) -> None:
+    """What the typed reading cannot see: numbers in range, paths that exist."""
+    if not snap.targets:
+        raise _Malformed("targets (expected at least one)")
+    _power_of_two(snap.array_align, "array_align")
+    paths = {m.path for m in snap.members}
+    for member in snap.members:
+        parent = member.path.rpartition(".")[0]
+        if "" in member.path.split(".") or (parent and parent not in paths):
+            raise _Malformed(f"member path {member.path!r} (its parent is not a member)")
+        for bit in member.bits:
+            if bit.lsb < 0 or bit.width < 1 or bit.lsb + bit.width > 64:
+                raise _Malformed(f"member {member.path}: bit {bit.name} [{bit.lsb}, "
+                                 f"{bit.lsb + bit.width}) (expected bits within 0..63)")
+    for target in snap.targets:
+        where = f"target {target.target}"
+        if target.target not in TARGETS:
+            raise _Malformed(f"{where} (expected one of {', '.join(TARGETS)})")
+        if not 1 <= target.size <= MAX_STRUCT_BYTES:
+            raise _Malformed(f"{where}: size {target.size} (expected 1..{MAX_STRUCT_BYTES})")
+        _power_of_two(target.align, f"{where}: align")
+        for place in target.places:
+            if place.path not in paths:
+                raise _Malformed(f"{where}: member {place.path!r} (not among the members)")
+            if place.offset < 0 or place.size < 1 or place.offset + place.size > target.size:
+                raise _Malformed(f"{where}: member {place.path} at offset {place.offset}, size "
+                                 f"{place.size} (expected inside the {target.size}-byte struct)")
+            _power_of_two(place.align, f"{where}: member {place.path}: align")
+
+
 def _snapshot(data: dict[str, Any], label: str) -> Snapshot:
+    snap = replace(_read_snapshot(data, label), prefix=_text(data["prefix"], "prefix"))
+    _check_consistent(snap)
+    return snap
+
+
+def _read_snapshot(data: dict[str, Any], label: str) -> Snapshot:
     types = []
     for name, t in _table(data["types"], "types").items():
         t = _table(t, f"type {name}")

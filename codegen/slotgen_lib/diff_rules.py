@@ -40,7 +40,8 @@ def _struct(old: Snapshot, new: Snapshot) -> list[tuple[str, Change]]:
         b = new.target(a.target)
         if b is None:
             out.append(("", Change("breaking", "target-removed", a.target, a.target, "", "new",
-                                   new.struct_line, f"target '{a.target}' dropped")))
+                                   new.targets_line or new.struct_line,
+                                   f"target '{a.target}' dropped")))
             continue
         if a.size != b.size:
             out.append((a.target, Change("breaking", "struct-size", new.struct, str(a.size),
@@ -48,22 +49,29 @@ def _struct(old: Snapshot, new: Snapshot) -> list[tuple[str, Change]]:
                                          f"changed: {a.size} -> {b.size} bytes")))
         if a.align != b.align:
             out.append((a.target, Change("breaking", "struct-align", new.struct, str(a.align),
-                                         str(b.align), "new", new.struct_line,
+                                         str(b.align), "new", new.align_line or new.struct_line,
                                          f"struct {new.struct} alignment changed: "
                                          f"{a.align} -> {b.align}")))
     for b in new.targets:
         if old.target(b.target) is None:
             out.append(("", Change("compatible", "target-added", b.target, "", b.target, "new",
-                                   new.struct_line, f"target '{b.target}' added")))
+                                   new.targets_line or new.struct_line,
+                                   f"target '{b.target}' added")))
     if old.array_align != new.array_align:
         out.append(("", Change("breaking", "array-align", new.struct, str(old.array_align),
-                               str(new.array_align), "new", new.struct_line,
+                               str(new.array_align), "new",
+                               new.array_align_line or new.struct_line,
                                f"array alignment changed: {old.array_align} -> "
                                f"{new.array_align}")))
     if old.struct != new.struct:
         out.append(("", Change("breaking", "struct-name", new.struct, old.struct, new.struct,
                                "new", new.struct_line,
                                f"struct renamed: {old.struct} -> {new.struct}")))
+    if old.prefix != new.prefix:
+        out.append(("", Change("breaking", "prefix", new.struct, old.prefix, new.prefix, "new",
+                               new.prefix_line or new.struct_line,
+                               f"macro prefix changed: {old.prefix} -> "
+                               f"{new.prefix} (every generated macro is renamed)")))
     if old.doc != new.doc:
         out.append(("", Change("cosmetic", "doc", new.struct, old.doc, new.doc, "new",
                                new.doc_line or new.struct_line,

@@ -130,6 +130,9 @@ class Schema:
     doc_loc: Loc  # the 'doc' key, or the mapping when there is none
     align_loc: Loc  # the 'align' key (likewise)
     array_align_loc: Loc
+    struct_loc: Loc
+    prefix_loc: Loc
+    targets_loc: Loc
 
     def size_for(self, target: str) -> int | None:
         return dict(self.sizes)[target]

@@ -71,9 +71,10 @@ def heading(report: Report) -> list[str]:
 def totals(report: Report) -> list[str]:
     abi = "unset" if report.abi_version is None else str(report.abi_version)
     holes = f"{report.holes} bytes" if report.holes else "none"
+    lines = "the line" if report.cache_lines == 1 else f"its {report.cache_lines} lines"
     return [f"size {report.size}, align {report.align}, array_align {report.array_align}, "
             f"cache lines {report.cache_lines}, abi_version {abi}",
-            f"used {report.used} bytes ({report.percent(report.used)} of the line), reserved "
+            f"used {report.used} bytes ({report.percent(report.used)} of {lines}), reserved "
             f"{report.reserved} bytes ({report.percent(report.reserved)}), holes {holes}"]
 
 

@@ -113,7 +113,9 @@ def _build(path: str, sha: str, raw: Any, rd: Reader, errors: Collector) -> Sche
         abi_version=rd.get(top, "abi_version", int, "the schema", None),
         types=types, fields=fields, constants=constants, flag_sets=flag_sets,
         loc=top.loc, size_loc=rd.loc(top, "size"), doc_loc=rd.loc(top, "doc"),
-        align_loc=rd.loc(top, "align"), array_align_loc=rd.loc(top, "array_align"))
+        align_loc=rd.loc(top, "align"), array_align_loc=rd.loc(top, "array_align"),
+        struct_loc=rd.loc(top, "struct"), prefix_loc=rd.loc(top, "prefix"),
+        targets_loc=rd.loc(top, "targets"))
     members.check_type_uses(schema, rd)
     return schema
 

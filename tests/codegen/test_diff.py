@@ -127,6 +127,14 @@ def test_rev_path_errors(repo, tmp_path):
     assert invalid.returncode == 1
     assert re.search(r"^layout/slot\.yaml:\d+:\d+: error: ", invalid.stderr, re.M)
     assert "Traceback" not in bad_rev.stderr + bad_path.stderr + no_repo.stderr + invalid.stderr
+    written = tmp_path / "written:x"
+    option = run_slotgen("diff", "--", f"--output={written}", "layout/slot.yaml", cwd=repo)
+    assert option.returncode == 1 and "is not a revision (it starts with '-')" in option.stderr
+    assert not written.exists(), "a REV that looks like an option must never reach git as one"
+    subdir = run_slotgen("diff", "HEAD:slot.yaml", "slot.yaml", cwd=repo / "layout")
+    assert subdir.returncode == 1
+    assert "path 'layout/slot.yaml' exists, but not 'slot.yaml'" in subdir.stderr
+    assert "hint: Did you mean 'HEAD:layout/slot.yaml'" in subdir.stderr
 
 
 def test_layout_json_as_either_side(tmp_path):
@@ -164,8 +172,21 @@ def test_layout_json_as_either_side(tmp_path):
      "target x86_64: offset (expected an integer, found str)"),
     (["abi_version"], True, "abi_version (expected an integer, found bool)"),
     (["types"], [], "types (expected an object, found list)"),
+    (["targets"], {}, "targets (expected at least one)"),
+    (["members", 1, "path"], "nowhere.next", "member path 'nowhere.next' (its parent is not a "
+     "member)"),
+    (["members", 10, "bits", 0, "lsb"], -1, "member meta_aux: bit owner_cpu [-1, 15) (expected "
+     "bits within 0..63)"),
+    (["targets", "x86_64", "members", 0, "size"], -1, "target x86_64: member free_link at "
+     "offset 0, size -1 (expected inside the 64-byte struct)"),
+    (["targets", "x86_64", "size"], 10 ** 30, "target x86_64: size 1000000000000000000000000000000 "
+     "(expected 1..16777216)"),
+    (["targets", "x86_64", "members", 0, "path"], "ghost", "target x86_64: member 'ghost' (not "
+     "among the members)"),
+    (["array_align"], 3, "array_align 3 (expected a power of two)"),
 ], ids=["struct", "constant", "flag-set", "path", "type", "ops-kind", "ops-order", "offset",
-        "abi-bool", "types"])
+        "abi-bool", "types", "no-targets", "orphan-path", "negative-lsb", "negative-size",
+        "huge-size", "unknown-place", "array-align"])
 def test_a_malformed_layout_json_is_a_located_error(path, value, expected, tmp_path):
     out = tmp_path / "gen"
     out.mkdir()
@@ -282,3 +303,21 @@ def test_missing_file_is_an_input_error(tmp_path):
     assert result.returncode == 1
     assert result.stderr.splitlines()[0] == \
         f"{tmp_path / 'none.yaml'}: error: cannot read the file: No such file or directory"
+
+
+def test_a_closed_output_pipe_keeps_the_verdict(tmp_path):
+    """`slotgen diff ... | head` in CI: the reader leaving early must not turn a breaking
+    change (12) into success."""
+    import os
+
+    changed = _edit(tmp_path, "new.yaml", *WIDEN)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write fails with EPIPE
+    try:
+        result = subprocess.run([str(SCHEMA.parents[1] / "codegen" / "slotgen"), "diff",
+                                 str(SCHEMA), str(changed)], stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 12, result.stderr
+    assert "Traceback" not in result.stderr

@@ -88,3 +88,37 @@ def test_uninstall_removes_exactly_what_was_installed(staged):
     assert _files(root) == {SENTINEL}
     assert not (root / "share/metaslot").exists()
     assert not (root / "include/metaslot").exists()
+
+
+def test_a_prefix_with_a_space_gives_a_working_pkg_config_file(tmp_path):
+    """pkg-config's own escaping ('\\ ') in metaslot.pc: its output, given to the shell as
+    Makefiles and `eval` give it, compiles and links a program against the install."""
+    prefix = tmp_path / "with space" / "inst"
+    _make("install", f"PREFIX={prefix}")
+    assert "prefix=" + str(prefix).replace(" ", "\\ ") + "\n" in \
+        (prefix / "lib/pkgconfig/metaslot.pc").read_text()
+    probe = tmp_path / "probe.c"
+    probe.write_text('#include "metaslot/meta_slot.h"\n#include "metaslot/ms.h"\n'
+                     "int main(void) { return META_SLOT_SIZE == 64 ? 0 : 1; }\n")
+    env = dict(os.environ, PKG_CONFIG_PATH=str(prefix / "lib/pkgconfig"))
+    built = subprocess.run(["sh", "-c", 'eval "gcc -std=c11 \\"$1\\" $(pkg-config --cflags --libs '
+                            'metaslot) -o \\"$2\\""', "sh", str(probe), str(tmp_path / "probe")],
+                           env=env, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    assert subprocess.run([str(tmp_path / "probe")]).returncode == 0
+    _make("uninstall", f"PREFIX={prefix}")
+    assert not (prefix / "lib/pkgconfig/metaslot.pc").exists()
+
+
+@pytest.mark.parametrize("prefix", ["/tmp/a&b", "/tmp/it's", "relative/dir", "/tmp/a;b",
+                                    "/tmp/a\\b"])
+def test_a_prefix_the_pc_file_or_shell_cannot_hold_is_refused(prefix, tmp_path):
+    env = dict(os.environ)
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
+        env.pop(name, None)
+    result = subprocess.run(["make", "--no-print-directory", "install", f"PREFIX={prefix}",
+                             f"DESTDIR={tmp_path}"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode != 0
+    assert "PREFIX" in result.stderr and "Stop." in result.stderr, result.stderr
+    assert not any(tmp_path.iterdir()), "nothing may be installed"

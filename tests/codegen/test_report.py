@@ -121,3 +121,14 @@ def test_make_docs(tmp_path):
     assert sorted(p.name for p in (build / "docs").iterdir()) == \
         ["layout.md", "layout.svg", "layout.txt"]
     ET.parse(build / "docs" / "layout.svg")
+
+
+def test_report_of_a_struct_over_several_cache_lines_says_so(tmp_path):
+    schema = tmp_path / "wide.yaml"
+    schema.write_text("schema: 1\nstruct: wide\nsize: 128\nfields:\n"
+                      "  - {name: data, type: 'u8[100]'}\n"
+                      "  - {name: _rest, type: 'u8[28]', reserved: true}\n")
+    result = run_slotgen("report", schema)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == \
+        "used 100 bytes (78.1% of its 2 lines), reserved 28 bytes (21.9%), holes none"
