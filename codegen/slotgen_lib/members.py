@@ -196,7 +196,11 @@ def _bits(spec: YMap, tref: TypeRef, ctx: Context, what: str) -> tuple[BitField,
         bits = rd.get(sub, "width", int, sub_what, None)
         if lsb is None or bits is None:
             continue
-        if lsb < 0 or bits < 1 or lsb + bits > width:
+        if bits < 1:
+            rd.errors.error(rd.loc(sub, "width"), f"the width of {sub_what} is {bits}",
+                            "a sub-field is at least 1 bit wide")
+            continue
+        if lsb < 0 or lsb + bits > width:
             rd.errors.error(rd.loc(sub, "name"), f"{sub_what} covers bits [{lsb}, {lsb + bits}), "
                             f"outside the {width} bits of {tref.base}",
                             f"keep lsb >= 0, width >= 1 and lsb + width <= {width}")

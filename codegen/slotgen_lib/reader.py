@@ -13,7 +13,10 @@ auto break case char const continue default do double else enum extern float for
 inline int long register restrict return short signed sizeof static struct switch typedef
 union unsigned void volatile while _Alignas _Alignof _Atomic _Bool _Complex _Generic
 _Imaginary _Noreturn _Static_assert _Thread_local
-""".split())
+asm typeof
+alignas alignof constexpr nullptr static_assert thread_local typeof_unqual _BitInt
+_Decimal32 _Decimal64 _Decimal128
+""".split())  # C11, the GNU dialect's asm and typeof (kernels build with -std=gnu11), C23
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 MAX_NAME = 63
 _MISSING = object()

@@ -68,6 +68,16 @@ def test_unknown_target_is_an_error(generated, tmp_path):
     assert "unsupported target; supported: x86_64, i386, aarch64" in result.stderr
 
 
+def test_x32_is_refused_though_it_defines_x86_64(generated, tmp_path):
+    """x32 defines __x86_64__ but has 4-byte pointers: every uptr would be laid out wrong."""
+    src = tmp_path / "use.c"
+    src.write_text('#include "meta_slot.h"\n')
+    result = subprocess.run(["clang", "-mx32", "-ffreestanding", "-std=c11", "-fsyntax-only",
+                             f"-I{generated}", str(src)], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "x32 (ILP32 on x86_64) is not a supported target" in result.stderr
+
+
 def _orders_by_function(header):
     text = subprocess.run(["gcc", "-E", "-P", "-std=c11", "-nostdinc", "-undef",
                            "-D__x86_64__=1", f"-I{FAKE_LIBC}", "-D__attribute__(x)=", str(header)],

@@ -227,6 +227,13 @@ ATTACKS = {
     "type-not-a-mapping": (SMALL.replace(b"fields:", b"types: {t: 5}\nfields:").replace(
                                b"type: u64}", b"type: u64}\n  - {name: b, type: t}"),
                            "type 't' must be a mapping, not an integer"),
+    "gnu-keyword-member": (SMALL.replace(b"name: a", b"name: typeof"),
+                           "the member name 'typeof' is a C keyword"),
+    "c23-keyword-member": (SMALL.replace(b"name: a", b"name: constexpr"),
+                           "the member name 'constexpr' is a C keyword"),
+    "zero-width-bits": (SMALL.replace(b"type: u64}", b"type: u64, bits: [{name: z, lsb: 0, "
+                                      b"width: 0}]}"),
+                        "the width of sub-field 'z' of member 'a' is 0"),
     "std-macro-member": (SMALL.replace(b"name: a", b"name: bool"),
                          "the name 'bool' of member 'bool' is a macro of the standard C headers"),
     "std-macro-generated": (SMALL.replace(b"struct: s", b"struct: s\nprefix: ATOMIC\nflag_sets:\n"

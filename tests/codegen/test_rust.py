@@ -258,3 +258,22 @@ def test_signed_flag_sets_keep_their_top_bit_in_rust(rustc, tmp_path):
     compiled = subprocess.run(["gcc", "-std=c11", "-fsyntax-only", f"-I{gen['dir']}", str(probe)],
                               capture_output=True, text=True)
     assert compiled.returncode == 0, compiled.stderr
+
+
+def test_schema_names_in_any_case_build_without_warnings(rustc, tmp_path):
+    """Names are kept as the schema writes them (a C header's names): an upper-case member,
+    a lower-case constant-like type and a flag set in capitals must not warn under -D
+    warnings, which the Rust probe builds use."""
+    schema = tmp_path / "case.yaml"
+    schema.write_text("schema: 1\nstruct: Mixed_Case\nprefix: MC\nsize: 8\ntargets: [x86_64]\n"
+                      "types:\n  Pair_T: {fields: [{name: Lo, type: u16}, {name: Hi, type: u16}]}\n"
+                      "fields:\n  - {name: COUNT, type: atomic u32, flag_set: STATE,\n"
+                      "     ops: {load: acquire, store: release}}\n"
+                      "  - {name: pair, type: Pair_T}\n"
+                      "flag_sets:\n  STATE: {type: u32, values: {ON: {bit: 0}}}\n")
+    gen = _generate(schema, tmp_path / "out")
+    lib = tmp_path / "lib.rs"
+    lib.write_text(f'#![no_std]\n#[path = "{gen["rs"]}"]\npub mod mixed;\n'
+                   "pub fn use_it(s: &mixed::MixedCase) -> u32 { s.COUNT_load() }\n")
+    _rustc(rustc, ["--crate-type", "lib", "--emit", "metadata", "-o",
+                   str(tmp_path / "lib.rmeta"), str(lib)])
