@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import Callable
 
 from . import diff_format, diff_input, diff_rules, output
@@ -44,8 +45,11 @@ def register(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace], 
 
 
 def classify(old: Snapshot, new: Snapshot, allow_breaking: bool = False) -> Result:
+    local = {"old": old.lines_are_local, "new": new.lines_are_local}
+    changes = tuple(c if local[c.side] else replace(c, line=0)
+                    for c in diff_rules.changes(old, new))
     return Result(old.label, new.label, new.struct, old.abi_version, new.abi_version,
-                  allow_breaking, diff_rules.changes(old, new))
+                  allow_breaking, changes)
 
 
 def compute(old_arg: str, new_arg: str, allow_breaking: bool = False) -> Result:

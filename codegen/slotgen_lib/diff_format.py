@@ -121,9 +121,12 @@ def github(result: Result) -> str:
             level = {"semantic": "warning", "compatible": "notice"}.get(c.kind)
         if level is None:
             continue
-        path = file_of(result, c)
+        path, line = file_of(result, c), c.line
+        if c.side == "old" and diff_input.is_git_spec(path):
+            # A removal's line is in OLD at REV, not in the checked-out file: annotate NEW.
+            path, line = result.new, 0
         path = path.partition(":")[2] if diff_input.is_git_spec(path) else path
-        props = f"file={_escape(path, True)}" + (f",line={c.line}" if c.line else "")
+        props = f"file={_escape(path, True)}" + (f",line={line}" if line else "")
         title = _escape(f"{c.kind} layout change", True)
         lines.append(f"::{level} {props},title={title}::{_escape(c.message + on_targets(c))}")
     lines.append(f"slotgen diff: {summary(result)}")

@@ -111,6 +111,9 @@ class Snapshot:
     align_line: int = 0
     array_align_line: int = 0
     targets_line: int = 0
+    # Whether the lines above and in members, constants and flags are lines of this
+    # side's file: a layout JSON records its schema's lines, which are not.
+    lines_are_local: bool = False
 
     def member(self, path: str) -> MemberSnap | None:
         return next((m for m in self.members if m.path == path), None)
@@ -126,7 +129,7 @@ def from_layout(layout: Layout, label: str) -> Snapshot:
     return replace(snap, struct_line=schema.struct_loc.line, size_line=schema.size_loc.line,
                    doc_line=schema.doc_loc.line, prefix_line=schema.prefix_loc.line,
                    align_line=schema.align_loc.line, array_align_line=schema.array_align_loc.line,
-                   targets_line=schema.targets_loc.line)
+                   targets_line=schema.targets_loc.line, lines_are_local=True)
 
 
 def _bad(label: str, message: str) -> SlotgenError:

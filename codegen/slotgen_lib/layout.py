@@ -139,7 +139,7 @@ class _Placer:
             max_align = max(max_align, align)
             offset = -(-pos // align) * align
             if offset != pos:
-                self.hole(item, pos, offset - pos, align)
+                self.hole(item, pos, offset - pos, align, {f.name for f in fields})
             if item.offset is not None and item.offset != offset:
                 self.pin(item, offset, prev, pos, align)
             out.append(Member((item.name,), item, offset, size, align))
@@ -148,9 +148,10 @@ class _Placer:
             pos, prev = offset + size, item
         total = -(-pos // max_align) * max_align
         if total != pos and prev is not None:
+            end_name = free_name("_reserved_end", {f.name for f in fields})
             self.problem(prev.loc, f"implicit hole: the compiler adds {total - pos} bytes of tail "
                          f"padding after '{prev.name}' at offset {pos} of {owner}",
-                         f"declare {{name: _reserved_end, type: u8[{total - pos}], "
+                         f"declare {{name: {end_name}, type: u8[{total - pos}], "
                          "reserved: true} as the last member")
         if want_size is not None and total != want_size:
             self.problem(self.schema.size_loc, f"the computed size of {owner} is {total} bytes, "
@@ -158,8 +159,9 @@ class _Placer:
                          "add or remove reserved bytes, or correct 'size'")
         return total, max_align, tuple(out)
 
-    def hole(self, item: Field, pos: int, pad: int, align: int) -> None:
-        hint = (f"declare {{name: _reserved_{item.name}, type: u8[{pad}], reserved: true}} "
+    def hole(self, item: Field, pos: int, pad: int, align: int, taken: set[str]) -> None:
+        name = free_name(f"_reserved_{item.name}", taken)
+        hint = (f"declare {{name: {name}, type: u8[{pad}], reserved: true}} "
                 f"before '{item.name}'")
         if item.type.atomic:
             self.problem(item.loc, f"'{item.name}' ({item.type.spelling()}) at offset {pos} is not "
@@ -184,6 +186,15 @@ class _Placer:
                          f"offset is {offset}",
                          f"declare {item.offset - offset} reserved bytes before it"
                          if item.offset > offset else "remove bytes before it or fix the pin")
+
+
+def free_name(wanted: str, taken: set[str]) -> str:
+    """`wanted` (cut to the 63-character limit), or with _2, _3 ... when a member has it."""
+    name, number = wanted[:63], 1
+    while name in taken:
+        number += 1
+        name = f"{wanted[:63 - len(str(number)) - 1]}_{number}"
+    return name
 
 
 def compute(schema: Schema, errors: Collector) -> Layout:

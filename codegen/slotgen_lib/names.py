@@ -120,7 +120,7 @@ def _plain_names(layout: Layout) -> list[tuple[str, Loc, str]]:
     """Schema names the generated C spells as they are: the struct tag and member names."""
     schema = layout.schema
     fields = list(schema.fields) + [f for t in schema.types for f in t.fields]
-    return [(schema.struct, schema.loc, "the struct")] + \
+    return [(schema.struct, schema.struct_loc, "the struct")] + \
         [(f.name, f.loc, f"member '{f.name}'") for f in fields]
 
 
@@ -131,7 +131,7 @@ STD_TAGS = frozenset({"memory_order", "atomic_flag"})
 
 def _tags(layout: Layout) -> list[tuple[str, Loc, str]]:
     schema = layout.schema
-    return [(schema.struct, schema.loc, "the struct")] + \
+    return [(schema.struct, schema.struct_loc, "the struct")] + \
         [(aggregate_tag(schema.struct, t.name), t.loc, f"type '{t.name}'") for t in schema.types]
 
 

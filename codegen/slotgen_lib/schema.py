@@ -146,6 +146,10 @@ def _sizes(top: YMap, rd: Reader,
     node = top.get("size")
     if isinstance(node, YMap):
         rd.keys(node, TARGETS, targets, "'size'")
+        for extra in (t for t in node if t in TARGETS and t not in targets):
+            rd.errors.error(node.key_locs[extra], f"'size' gives a size for target '{extra}', "
+                            "which 'targets' does not list",
+                            f"remove it, or add '{extra}' to 'targets'")
         sizes = {t: rd.get(node, t, int, "'size'") for t in targets}
     else:
         value = rd.get(top, "size", int, "the schema")

@@ -107,6 +107,12 @@ def test_rev_path_from_git_history(repo):
     assert back.returncode == 12
     assert "HEAD:layout/slot.yaml:84: breaking: member 'pin_count' (atomic u32) removed" \
         in back.stdout
+    # GitHub annotates files of the checkout: line 84 of OLD at HEAD is not a line of the
+    # checked-out layout/slot.yaml, so the removal annotates NEW's file without a line.
+    github = run_slotgen("diff", "--format", "github", "HEAD:layout/slot.yaml",
+                         "HEAD~1:layout/slot.yaml", cwd=repo)
+    assert "::error file=layout/slot.yaml,title=breaking layout change::member 'pin_count' " \
+        "(atomic u32) removed\n" in github.stdout, github.stdout
 
 
 def test_rev_path_errors(repo, tmp_path):
@@ -146,6 +152,15 @@ def test_layout_json_as_either_side(tmp_path):
     assert run_slotgen("diff", SCHEMA, layout_json).returncode == 0
     new = _edit(tmp_path, "slot.yaml", (TAIL, PIN_COUNT))
     assert run_slotgen("diff", layout_json, new).returncode == 4
+    # A layout JSON records its schema's lines, not its own: a change located in the JSON
+    # side names the JSON file alone.
+    carved = tmp_path / "carved"
+    carved.mkdir()
+    assert run_slotgen("generate", new, "-o", carved, "--lang", "json").returncode == 0
+    removal = run_slotgen("diff", carved / "meta_slot.layout.json", SCHEMA)
+    assert removal.returncode == 12
+    assert f"{carved / 'meta_slot.layout.json'}: breaking: member 'pin_count' (atomic u32) " \
+        "removed\n" in removal.stdout, removal.stdout
     broken = tmp_path / "broken.json"
     broken.write_text('{"format": 1,\n "members": [}\n')
     result = run_slotgen("diff", broken, SCHEMA)

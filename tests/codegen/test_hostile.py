@@ -205,7 +205,7 @@ ATTACKS = {
                                     "the name 'P_A_OFFSET' of the struct is also a macro the "
                                     "generated header defines (for member 'a')"),
     "struct-memory-order": (SMALL.replace(b"struct: s", b"struct: memory_order\nprefix: M"),
-                            "the tag 'struct memory_order' of the struct is declared by "
+                            "2:1: error: the tag 'struct memory_order' of the struct is declared by "
                             "<stdatomic.h>"),
     "struct-atomic-flag": (SMALL.replace(b"struct: s", b"struct: atomic_flag\nprefix: M"),
                            "the tag 'struct atomic_flag' of the struct is declared by"),
@@ -234,6 +234,14 @@ ATTACKS = {
     "zero-width-bits": (SMALL.replace(b"type: u64}", b"type: u64, bits: [{name: z, lsb: 0, "
                                       b"width: 0}]}"),
                         "the width of sub-field 'z' of member 'a' is 0"),
+    "size-for-unlisted-target": (SMALL.replace(b"size: 8", b"size: {x86_64: 8, aarch64: 8}"),
+                                 "3:19: error: 'size' gives a size for target 'aarch64', which "
+                                 "'targets' does not list"),
+    "hole-hint-name-taken": (SMALL.replace(b"size: 8", b"size: 16").replace(
+                                 b"  - {name: a, type: u64}",
+                                 b"  - {name: _reserved_a, type: u8}\n  - {name: a, type: u64}"),
+                             "hint: declare {name: _reserved_a_2, type: u8[7], reserved: true} "
+                             "before 'a'"),
     "std-macro-member": (SMALL.replace(b"name: a", b"name: bool"),
                          "the name 'bool' of member 'bool' is a macro of the standard C headers"),
     "std-macro-generated": (SMALL.replace(b"struct: s", b"struct: s\nprefix: ATOMIC\nflag_sets:\n"
