@@ -176,7 +176,8 @@ class _Placer:
         if item.offset % align != 0:
             self.problem(where, f"'{item.name}' is pinned at offset {item.offset}, which is not a "
                          f"multiple of its alignment {align}",
-                         f"pin it at a multiple of {align}, e.g. {-(-item.offset // align) * align}")
+                         f"pin it at a multiple of {align}, "
+                         f"e.g. {-(-item.offset // align) * align}")
         elif item.offset < pos and prev is not None:
             self.problem(where, f"'{item.name}' is pinned at offset {item.offset}, which overlaps "
                          f"'{prev.name}' (it ends at offset {pos})",
@@ -210,10 +211,12 @@ def compute(schema: Schema, errors: Collector) -> Layout:
         shapes = {name: TypeShape(*shape) for name, shape in placer.aggregates.items()}
         layouts.append(TargetLayout(target, size, align, members, shapes))
         if schema.align is not None and align != schema.align:
-            placer.problem(schema.align_loc, f"alignof(struct {schema.struct}) is {align}, but 'align' "
+            placer.problem(schema.align_loc,
+                           f"alignof(struct {schema.struct}) is {align}, but 'align' "
                            f"says {schema.align}", "correct 'align' or the member types")
         if schema.array_align is not None and schema.array_align < align:
-            placer.problem(schema.array_align_loc, f"'array_align' {schema.array_align} is smaller than "
+            placer.problem(schema.array_align_loc,
+                           f"'array_align' {schema.array_align} is smaller than "
                            f"alignof(struct {schema.struct}) = {align}")
     for (loc, message, hint), where in problems.items():
         if len(where) != len(schema.targets):

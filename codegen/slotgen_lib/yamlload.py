@@ -164,7 +164,8 @@ def _refuse_unreadable_characters(path: str, source: str) -> None:
     column = index - (source.rfind("\n", 0, index) + 1) + 1
     raise _fail(Loc(path, line, column), f"the schema contains {describe_char(char)}, which "
                 "YAML does not allow in a file or reads as a line break",
-                f"remove it; inside a double-quoted string write it as an escape: \\u{ord(char):04x}")
+                "remove it; inside a double-quoted string write it as an escape: "
+                f"\\u{ord(char):04x}")
 
 
 def _too_deep(path: str, source: str) -> Loc:

@@ -57,8 +57,8 @@ def test_corpus_case(name, monkeypatch, capsys):
 
 
 # Cases whose OLD is a schema (a layout JSON's reverse is covered by the schema cases).
-REVERSIBLE = [name for name in CASES
-              if not json.loads((CORPUS / name / "case.json").read_text())["old"].endswith(".json")]
+REVERSIBLE = [name for name in CASES if not json.loads(
+    (CORPUS / name / "case.json").read_text())["old"].endswith(".json")]
 
 
 @pytest.mark.parametrize("name", REVERSIBLE)

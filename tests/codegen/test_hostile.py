@@ -201,12 +201,13 @@ ATTACKS = {
     "member-named-like-own-macro": (SMALL.replace(b"name: a", b"name: S_SIZE"),
                                     "the name 'S_SIZE' of member 'S_SIZE' is also a macro the "
                                     "generated header defines (for the struct)"),
-    "struct-named-like-own-macro": (SMALL.replace(b"struct: s", b"struct: P_A_OFFSET\nprefix: P"),
+    "struct-named-like-own-macro": (SMALL.replace(b"struct: s",
+                                                  b"struct: P_A_OFFSET\nprefix: P"),
                                     "the name 'P_A_OFFSET' of the struct is also a macro the "
                                     "generated header defines (for member 'a')"),
     "struct-memory-order": (SMALL.replace(b"struct: s", b"struct: memory_order\nprefix: M"),
-                            "2:1: error: the tag 'struct memory_order' of the struct is declared by "
-                            "<stdatomic.h>"),
+                            "2:1: error: the tag 'struct memory_order' of the struct is "
+                            "declared by <stdatomic.h>"),
     "struct-atomic-flag": (SMALL.replace(b"struct: s", b"struct: atomic_flag\nprefix: M"),
                            "the tag 'struct atomic_flag' of the struct is declared by"),
     "underscore-struct": (SMALL.replace(b"struct: s", b"struct: _s"),
