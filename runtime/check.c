@@ -8,6 +8,8 @@
  *    quarantined, or cached frames), each aligned to its order,
  *    whose tail frames carry neither FREE nor ALLOCATED and refcount UNUSED:
  *    so no free block overlaps another block or an allocated frame;
+ *  - an allocated head has a refcount (not UNUSED, not 0) and an open epoch
+ *    (odd generation); every other head has neither (see slot.h);
  *  - reserved frames are never FREE/ALLOCATED;
  *  - counts from the walk equal the list lengths and the instance counters,
  *    and cached frames found equal the caches' counts; cached blocks are
@@ -97,11 +99,19 @@ static int walk_range(struct ms_instance *inst, const struct ms_range *range,
 		}
 		if ((flags & STATE_FLAGS) == STATE_FLAGS)
 			return fail(text, "walk: frame both FREE and ALLOCATED", pfn, flags);
+		uint32_t generation = meta_slot_generation_load(slot);
 		if (flags & META_SLOT_FRAME_FLAGS_ALLOCATED) {
-			if (refs == MS_UNUSED)
-				return fail(text, "walk: allocated head with refcount UNUSED", pfn, refs);
+			if (refs == MS_UNUSED || refs == 0)
+				return fail(text, "walk: allocated head with refcount UNUSED or 0", pfn,
+					    refs);
+			if ((generation & 1) == 0)
+				return fail(text, "walk: allocated head without an open epoch (even "
+						  "generation)", pfn, generation);
 		} else if (refs != MS_UNUSED) {
 			return fail(text, "walk: unallocated frame with a refcount", pfn, refs);
+		} else if (generation & 1) {
+			return fail(text, "walk: unallocated frame with an open epoch (odd generation)",
+				    pfn, generation);
 		} else if (flags & META_SLOT_FRAME_FLAGS_FREE) {
 			tally->free_blocks[order]++;
 			tally->free_frames += ms_order_frames(order);

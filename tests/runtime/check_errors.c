@@ -265,12 +265,13 @@ START_TEST(test_errors_free_during_a_claim_is_refused)
 	uint32_t generation = meta_slot_generation_load(slot);
 
 	ck_assert_uint_eq(generation & 1, 1);
-	meta_slot_generation_store(slot, generation - 1);
 	take_snapshot();
+	meta_slot_generation_store(slot, generation - 1); /* ms_check would call this corrupt */
 	ck_assert_int_eq(ms_free(&fx_inst, order0.pfn, 0), MS_EDOUBLEFREE);
 	ck_assert_int_eq(ms_free(&fx_inst, order0.pfn, 0), MS_EDOUBLEFREE); /* the slow path too */
-	assert_unchanged();
+	ck_assert_uint_eq(meta_slot_generation_load(slot), generation - 1);
 	meta_slot_generation_store(slot, generation);
+	assert_unchanged();
 	ck_assert_int_eq(ms_free(&fx_inst, order0.pfn, 0), MS_OK);
 }
 END_TEST

@@ -195,6 +195,34 @@ START_TEST(test_faults_allocated_flag_cleared)
 }
 END_TEST
 
+/* The generation is odd exactly while an epoch is open (slot.h): an allocated
+ * head with an even one could never be freed, a free one with an odd one
+ * would accept a free.  Neither a refcount of 0 stays on an allocated head. */
+START_TEST(test_faults_allocated_head_without_an_open_epoch)
+{
+	struct meta_slot *slot = fx_slot(&fx_inst, BASE + 1);
+
+	meta_slot_generation_store(slot, meta_slot_generation_load(slot) + 1);
+	assert_check_fails("walk: allocated head without an open epoch (even generation)");
+}
+END_TEST
+
+START_TEST(test_faults_allocated_head_with_refcount_zero)
+{
+	meta_slot_refcount_store(fx_slot(&fx_inst, BASE + 2), 0);
+	assert_check_fails("walk: allocated head with refcount UNUSED or 0");
+}
+END_TEST
+
+START_TEST(test_faults_free_head_with_an_open_epoch)
+{
+	struct meta_slot *slot = fx_slot(&fx_inst, BASE + 4);
+
+	meta_slot_generation_store(slot, meta_slot_generation_load(slot) + 1);
+	assert_check_fails("walk: unallocated frame with an open epoch (odd generation)");
+}
+END_TEST
+
 START_TEST(test_faults_quarantined_block_marked_free)
 {
 	/* Poisoning 0x1005 quarantines the free order-2 block at 0x1004; a stray
@@ -432,6 +460,9 @@ Suite *faults_suite(void)
 	tcase_add_test(lists, test_faults_free_flag_cleared);
 	tcase_add_test(lists, test_faults_tail_marked_free_is_detected);
 	tcase_add_test(lists, test_faults_allocated_flag_cleared);
+	tcase_add_test(lists, test_faults_allocated_head_without_an_open_epoch);
+	tcase_add_test(lists, test_faults_allocated_head_with_refcount_zero);
+	tcase_add_test(lists, test_faults_free_head_with_an_open_epoch);
 	tcase_add_test(lists, test_faults_quarantined_block_marked_free);
 	tcase_add_test(lists, test_faults_quarantine_link_outside_span_panics);
 	tcase_add_test(lists, test_faults_quarantine_cycle_panics);

@@ -104,6 +104,7 @@ START_TEST(test_observe_check_finds_lost_frame)
 	struct meta_slot *slot = fx_slot(&fx_inst, handle.pfn);
 	meta_slot_refcount_store(slot, META_SLOT_REFCOUNT_UNUSED);
 	meta_slot_flags_store(slot, 0);
+	meta_slot_generation_store(slot, meta_slot_generation_load(slot) + 1); /* epoch closed */
 	ck_assert_int_eq(ms_check(&fx_inst, msg, sizeof(msg)), MS_ECORRUPT);
 	ck_assert_ptr_nonnull(strstr(msg, "lost"));
 }

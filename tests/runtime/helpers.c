@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "helpers.h"
 
@@ -84,4 +85,12 @@ double fx_scale(void)
 	double scale = env != NULL ? atof(env) : 1.0;
 
 	return scale > 0 ? scale : 1.0;
+}
+
+double fx_now(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }

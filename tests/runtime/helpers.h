@@ -38,6 +38,8 @@ int fx_alloc(struct ms_instance *inst, unsigned order, uint32_t flags, struct ms
 uint64_t fx_nr_free(struct ms_instance *inst);
 /* Scale factor for op counts (env MS_TEST_SCALE, default 1.0). */
 double fx_scale(void);
+/* Monotonic seconds, for time limits of stress tests. */
+double fx_now(void);
 
 Suite *buddy_suite(void);
 Suite *errors_suite(void);
