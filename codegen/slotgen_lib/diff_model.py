@@ -76,9 +76,10 @@ class NamedSnap:
 
     name: str
     type: str
-    value: int
+    value: int  # a flag's: its bit pattern in the set's type (never negative)
     doc: str
     line: int
+    bit: int | None = None  # a flag given as {bit: N}: it also has a _BIT macro
 
 
 @dataclass(frozen=True)
@@ -238,12 +239,26 @@ def _named(n: dict[str, Any], kind: str, type_name: str | None = None) -> NamedS
                      _int(n.get("line", 0), f"{where}: line"))
 
 
+_BITS = {"u8": 8, "i8": 8, "u16": 16, "i16": 16, "u32": 32, "i32": 32, "u64": 64, "i64": 64,
+         "uptr": 64}
+
+
+def _flag(f: dict[str, Any], set_name: str, type_name: str) -> NamedSnap:
+    """A flag with its value as the bit pattern C writes: {bit: 31} and {value: -2**31} of
+    an i32 set are the same INT32_MIN."""
+    flag = _named(f, f"flag of {set_name}", type_name)
+    bit = f.get("bit")
+    where = f"flag of {set_name} {flag.name}: bit"
+    return replace(flag, value=flag.value & ((1 << _BITS.get(type_name, 64)) - 1),
+                   bit=None if bit is None else _int(bit, where))
+
+
 def _flag_set(fs: dict[str, Any]) -> FlagSetSnap:
     name = _text(fs["name"], "flag set name")
     type_name = _text(fs["type"], f"flag set {name}: type")
     return FlagSetSnap(name, type_name, _text(fs.get("doc", ""), f"flag set {name}: doc"),
                        _int(fs.get("line", 0), f"flag set {name}: line"),
-                       tuple(_named(f, f"flag of {name}", type_name)
+                       tuple(_flag(f, name, type_name)
                              for f in _tables(fs["flags"], f"flag of {name}")))
 
 

@@ -39,8 +39,8 @@ def _struct(old: Snapshot, new: Snapshot) -> list[tuple[str, Change]]:
     for a in old.targets:
         b = new.target(a.target)
         if b is None:
-            out.append(("", Change("breaking", "target-removed", a.target, a.target, "", "new",
-                                   new.targets_line or new.struct_line,
+            out.append(("", Change("breaking", "target-removed", a.target, a.target, "", "old",
+                                   old.targets_line or old.struct_line,
                                    f"target '{a.target}' dropped")))
             continue
         if a.size != b.size:
@@ -106,6 +106,14 @@ def _named(old: tuple[NamedSnap, ...], new: tuple[NamedSnap, ...], noun: str,
             out.append(Change("breaking", f"{noun}-value", sub, hex(x.value), hex(y.value), "new",
                               y.line, f"{noun} '{sub}' value changed: {x.value:#x} -> "
                               f"{y.value:#x}"))
+        if owner and x.bit is not None and y.bit is None:
+            out.append(Change("breaking", f"{noun}-bit-removed", sub, str(x.bit), "", "new",
+                              y.line, f"{noun} '{sub}' is no longer given as bit {x.bit}: its "
+                              "_BIT macro is removed"))
+        elif owner and x.bit is None and y.bit is not None:
+            out.append(Change("compatible", f"{noun}-bit-added", sub, "", str(y.bit), "new",
+                              y.line, f"{noun} '{sub}' is now given as bit {y.bit}: a new _BIT "
+                              "macro"))
         if x.type != y.type and not owner:
             out.append(Change("breaking", f"{noun}-type", sub, x.type, y.type, "new", y.line,
                               f"{noun} '{sub}' type changed: {x.type} -> {y.type}"))

@@ -262,7 +262,8 @@ def check_type_uses(schema: Schema, rd: Reader) -> None:
     all_fields = list(schema.fields) + [f for t in schema.types for f in t.fields]
     for item in all_fields:
         fs = schema.flag_set(item.flag_set) if item.flag_set else None
-        if fs and item.type.base in SCALAR_BYTES and \
-                SCALAR_BYTES.get(fs.type, 8) > SCALAR_BYTES[item.type.base]:
+        # A uptr flag set holds 32-bit values (its narrowest target), as a u32 does.
+        set_bytes = (4 if fs.type == "uptr" else SCALAR_BYTES[fs.type]) if fs else 0
+        if fs and item.type.base in SCALAR_BYTES and set_bytes > SCALAR_BYTES[item.type.base]:
             rd.errors.error(item.loc, f"member '{item.name}' ({item.type.base}) is narrower than "
                             f"its flag set '{fs.name}' ({fs.type})")

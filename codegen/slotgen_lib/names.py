@@ -94,7 +94,8 @@ def _member_names(prefix: str, struct: str, m: Member) -> list[tuple[str, Loc, s
 
 
 # Macros the standard headers included by the generated C define (C11 7.17, 7.18, 7.19,
-# 7.20): a member, struct or generated name equal to one of them changes its meaning.
+# 7.20, and C23's *_WIDTH), and the GNU dialects' predefined ones: a member, struct or
+# generated name equal to one of them changes its meaning.
 STD_MACROS = frozenset("""
 bool true false NULL offsetof kill_dependency ATOMIC_VAR_INIT ATOMIC_FLAG_INIT
 ATOMIC_BOOL_LOCK_FREE ATOMIC_CHAR_LOCK_FREE ATOMIC_CHAR16_T_LOCK_FREE ATOMIC_CHAR32_T_LOCK_FREE
@@ -113,7 +114,14 @@ PTRDIFF_MIN PTRDIFF_MAX SIG_ATOMIC_MIN SIG_ATOMIC_MAX SIZE_MAX WCHAR_MIN WCHAR_M
 """.split() + [f"{kind}{w}_{end}" for w in (8, 16, 32, 64)
                for kind in ("INT", "INT_LEAST", "INT_FAST") for end in ("MIN", "MAX")]
     + [f"U{kind}{w}_MAX" for w in (8, 16, 32, 64) for kind in ("INT", "INT_LEAST", "INT_FAST")]
-    + [f"{kind}{w}_C" for w in (8, 16, 32, 64) for kind in ("INT", "UINT")])
+    + [f"{kind}{w}_C" for w in (8, 16, 32, 64) for kind in ("INT", "UINT")]
+    # C23 and _GNU_SOURCE: the widths of <stdint.h>'s types
+    + [f"{sign}{kind}{w}_WIDTH" for w in (8, 16, 32, 64) for sign in ("", "U")
+       for kind in ("INT", "INT_LEAST", "INT_FAST")]
+    + "INTPTR_WIDTH UINTPTR_WIDTH INTMAX_WIDTH UINTMAX_WIDTH PTRDIFF_WIDTH SIG_ATOMIC_WIDTH "
+      "SIZE_WIDTH WCHAR_WIDTH WINT_WIDTH".split()
+    # what gcc and clang predefine in the GNU dialects kernels build with (-std=gnu11)
+    + ["linux", "unix", "i386"])
 
 
 def _plain_names(layout: Layout) -> list[tuple[str, Loc, str]]:
@@ -160,7 +168,8 @@ def check_collisions(layout: Layout, errors: Collector) -> None:
     for name, loc, what in _plain_names(layout) + all_names(layout):
         if name in STD_MACROS:
             errors.error(loc, f"the name '{name}' of {what} is a macro of the standard C "
-                         "headers the generated header includes", "rename it")
+                         "headers the generated header includes, or one the compiler "
+                         "predefines in GNU C", "rename it")
     for name, loc, what in _tags(layout):
         if name in STD_TAGS:
             errors.error(loc, f"the tag 'struct {name}' of {what} is declared by <stdatomic.h>, "

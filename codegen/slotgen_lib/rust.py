@@ -15,7 +15,7 @@ from typing import Any
 from . import cview, names
 from . import render as rendering
 from .layout import Layout, Member, TargetLayout, array_align, group_targets
-from .errors import Collector
+from .errors import Collector, Loc
 from .model import Field, Schema, all_flags
 
 RUST_ARCH = {"x86_64": "x86_64", "i386": "x86", "aarch64": "aarch64"}
@@ -86,10 +86,26 @@ def literal(scalar: str, value: int) -> str:
     return text
 
 
+# Type names the Rust view imports (core::sync::atomic) or cannot define.
+RUST_TAKEN_TYPES = frozenset(["Ordering", "Self"] + sorted(ATOMIC.values()))
+
+
+def _check_type_name(rust_name: str, what: str, loc: Loc, errors: Collector) -> None:
+    if not rust_name or rust_name[0].isdigit():
+        errors.error(loc, f"{what} has no usable Rust type name ('{rust_name}': the Rust view "
+                     "drops '_' and capitalises each word)", "give it a name with a letter")
+    elif rust_name in RUST_TAKEN_TYPES:
+        errors.error(loc, f"{what} is '{rust_name}' in the Rust view, a name it imports from "
+                     "core or that Rust reserves", "rename it")
+
+
 def check_names(layout: Layout, errors: Collector) -> None:
     """Names distinct in C that the Rust view would spell alike (`self` and `self_` are
-    both `self_`; types `a_b` and `aB` are both `SAB`)."""
+    both `self_`; types `a_b` and `aB` are both `SAB`), and type names Rust cannot use."""
     schema = layout.schema
+    _check_type_name(type_name(schema), "the struct", schema.struct_loc, errors)
+    for agg in schema.types:
+        _check_type_name(type_name(schema, agg.name), f"type '{agg.name}'", agg.loc, errors)
     seen_types: dict[str, str] = {type_name(schema): "the struct"}
     for agg in schema.types:
         rust_name = type_name(schema, agg.name)

@@ -272,7 +272,7 @@ def _flags(values: YMap, scalar: str, rd: Reader, set_what: str) -> tuple[Flag, 
         else:
             if not _check_fits(value, scalar, rd.loc(spec, "value"), what, rd):
                 continue
-            mask = value
+            mask = value & ((1 << width) - 1)  # the bit pattern: -1 of i8 is 0xff
         for other in out:
             if bit is not None and other.bit == bit:
                 rd.errors.error(rd.loc(spec, "bit"), f"flags '{other.name}' and '{name}' of "

@@ -336,3 +336,17 @@ def test_a_closed_output_pipe_keeps_the_verdict(tmp_path):
         os.close(write_end)
     assert result.returncode == 12, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_signed_top_bit_flag_keeps_its_value_when_written_as_a_number(tmp_path):
+    """{bit: 31} and {value: -2147483648} of an i32 set are both INT32_MIN: not a value
+    change; only the _BIT macro goes."""
+    text = ("schema: 1\nstruct: s\nsize: 4\ntargets: [x86_64]\n"
+            "fields:\n  - {name: a, type: atomic i32, flag_set: fl}\n"
+            "flag_sets:\n  fl: {type: i32, values: {TOP: %s}}\n")
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(text % "{bit: 31}")
+    new.write_text(text % "{value: -2147483648}")
+    result = run_slotgen("diff", "--format", "json", old, new)
+    assert result.returncode == 12, result.stderr
+    assert [c["what"] for c in json.loads(result.stdout)["changes"]] == ["flag-bit-removed"]

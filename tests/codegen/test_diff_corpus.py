@@ -14,7 +14,7 @@ CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "case.json").is_file())
 KINDS = ("breaking", "compatible", "semantic", "cosmetic")
 # Removals name the line in OLD; everything else the line in NEW.
 OLD_SIDE = {"member-removed", "bits-removed", "constant-removed", "flag-removed",
-            "flag-set-removed"}
+            "flag-set-removed", "target-removed"}
 
 
 def _diff(monkeypatch, capsys, *argv: str) -> tuple[int, dict]:

@@ -245,6 +245,23 @@ ATTACKS = {
                              "before 'a'"),
     "std-macro-member": (SMALL.replace(b"name: a", b"name: bool"),
                          "the name 'bool' of member 'bool' is a macro of the standard C headers"),
+    "gnu-predefined-member": (SMALL.replace(b"name: a", b"name: linux"),
+                              "the name 'linux' of member 'linux' is a macro of the standard C "
+                              "headers the generated header includes, or one the compiler "
+                              "predefines in GNU C"),
+    "c23-width-member": (SMALL.replace(b"name: a", b"name: UINT32_WIDTH"),
+                         "the name 'UINT32_WIDTH' of member 'UINT32_WIDTH' is a macro"),
+    "rust-imported-struct-name": (SMALL.replace(b"struct: s", b"struct: ordering\nprefix: S"),
+                                  "2:1: error: the struct is 'Ordering' in the Rust view, a name "
+                                  "it imports from core or that Rust reserves"),
+    "rust-nameless-struct": (SMALL.replace(b"struct: s", b"struct: _1\nprefix: S"),
+                             "the struct has no usable Rust type name ('1'"),
+    "flags-with-one-bit-pattern": (SMALL.replace(b"type: u64}", b"type: i32, flag_set: fl}")
+                                   .replace(b"size: 8", b"size: 4") +
+                                   b"flag_sets:\n  fl: {type: i32, values: {TOP: {bit: 31}, "
+                                   b"MIN: {value: -2147483648}}}\n",
+                                   "flags 'TOP' and 'MIN' of flag set 'fl' have the same value "
+                                   "0x80000000"),
     "std-macro-generated": (SMALL.replace(b"struct: s", b"struct: s\nprefix: ATOMIC\nflag_sets:\n"
                                           b"  flag: {type: u8, values: {INIT: {bit: 1}}}"),
                             "the name 'ATOMIC_FLAG_INIT' of flag 'flag.INIT' is a macro"),
@@ -539,21 +556,22 @@ def test_a_read_only_output_directory_is_a_clear_error_and_keeps_old_outputs(tmp
     assert _tree(out) == before
 
 
+@pytest.mark.parametrize("dialect", [["-std=c11"], ["-std=gnu11"], ["-std=gnu11", "-D_GNU_SOURCE"],
+                                     ["-std=c2x"]], ids=["c11", "gnu11", "gnu-source", "c2x"])
 @pytest.mark.parametrize("cc", [["gcc"], ["gcc", "-m32", "-ffreestanding"], ["clang"],
                                 ["clang", "--target=aarch64-linux-gnu", "-ffreestanding"]],
                          ids=["gcc", "gcc-m32", "clang", "clang-aarch64"])
-def test_the_generator_knows_every_macro_of_the_included_headers(cc):
-    """names.STD_MACROS must list each non-reserved macro the header's includes define."""
+def test_the_generator_knows_every_macro_of_the_included_headers(cc, dialect):
+    """names.STD_MACROS must list each non-reserved macro that a file including the header's
+    includes sees: theirs, and the compiler's own (GNU C predefines linux, unix, i386),
+    in the dialects kernels build with."""
     from slotgen_lib.names import STD_MACROS
 
     src = "".join(f"#include <{h}>\n" for h in ("stdatomic.h", "stdbool.h", "stddef.h",
                                                   "stdint.h"))
-    out = subprocess.run([*cc, "-std=c11", "-dM", "-E", "-x", "c", "-"], input=src,
+    out = subprocess.run([*cc, *dialect, "-dM", "-E", "-x", "c", "-"], input=src,
                          capture_output=True, text=True, check=True).stdout
-    base = subprocess.run([*cc, "-std=c11", "-dM", "-E", "-x", "c", "-"], input="",
-                          capture_output=True, text=True, check=True).stdout
-    names = {line.split()[1].split("(")[0] for line in out.splitlines()} - \
-        {line.split()[1].split("(")[0] for line in base.splitlines()}
+    names = {line.split()[1].split("(")[0] for line in out.splitlines()}
     assert sorted(n for n in names if not n.startswith("_") and n not in STD_MACROS) == []
 
 
