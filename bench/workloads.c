@@ -59,60 +59,42 @@ double bench_limit(void)
 /*
  * hot_locked_floor (not a contract row): the synchronisation a cached hot
  * pair cannot drop, with nothing else.  Over the same 64-byte-stride array as
- * limit: take the cache's ticket lock (one locked add, then a load of the
- * ticket served), pop a slot, pass the lock on, claim it (CAS), release it
- * (CAS), and the same lock around the push back: four locked instructions,
- * where limit has one.
+ * limit: take a cache lock (exchange), pop a slot, release the lock, claim it
+ * (CAS), release it (CAS), and the same lock around the push back: four
+ * locked instructions, where limit has one.
  */
-struct floor_lock {
-	_Alignas(64) _Atomic uint32_t next_ticket;
-	_Atomic uint32_t now_serving;
-	uint64_t head;
-};
-
-static void floor_lock(struct floor_lock *cache)
-{
-	uint32_t ticket = atomic_fetch_add_explicit(&cache->next_ticket, 1, memory_order_relaxed);
-
-	while (atomic_load_explicit(&cache->now_serving, memory_order_acquire) != ticket)
-		;
-}
-
-static void floor_unlock(struct floor_lock *cache)
-{
-	uint32_t serving = atomic_load_explicit(&cache->now_serving, memory_order_relaxed);
-
-	atomic_store_explicit(&cache->now_serving, serving + 1, memory_order_release);
-}
-
 double bench_hot_locked_floor(void)
 {
 	uint64_t nr_slots = BENCH_FRAMES_PER_GIB;
 	struct limit_slot *slots = aligned_alloc(64, nr_slots * sizeof(*slots));
-	static struct floor_lock cache;
+	struct {
+		_Alignas(64) _Atomic uint32_t busy;
+		uint64_t head;
+	} cache;
 	long nr_pairs = scaled(20000000);
 
 	for (uint64_t i = 0; i < nr_slots; i++) {
 		slots[i].next = i + 1 < nr_slots ? i + 1 : UINT64_MAX;
 		atomic_init(&slots[i].count, 0);
 	}
-	atomic_store(&cache.next_ticket, 0);
-	atomic_store(&cache.now_serving, 0);
+	atomic_init(&cache.busy, 0);
 	cache.head = 0;
 	double start = bench_now_ns();
 	for (long i = 0; i < nr_pairs; i++) {
-		floor_lock(&cache);
+		while (atomic_exchange_explicit(&cache.busy, 1, memory_order_acquire) != 0)
+			;
 		uint64_t index = cache.head;
 		cache.head = slots[index].next;
-		floor_unlock(&cache);
+		atomic_store_explicit(&cache.busy, 0, memory_order_release);
 		uint32_t unused = 0;
 		atomic_compare_exchange_strong(&slots[index].count, &unused, 1); /* claim */
 		uint32_t one = 1;
 		atomic_compare_exchange_strong(&slots[index].count, &one, 0); /* release */
-		floor_lock(&cache);
+		while (atomic_exchange_explicit(&cache.busy, 1, memory_order_acquire) != 0)
+			;
 		slots[index].next = cache.head;
 		cache.head = index;
-		floor_unlock(&cache);
+		atomic_store_explicit(&cache.busy, 0, memory_order_release);
 	}
 	double elapsed = bench_now_ns() - start;
 	free(slots);

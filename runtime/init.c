@@ -75,7 +75,7 @@ int ms_init(struct ms_instance *inst, const struct ms_platform *platform,
 		inst->free_head[order] = MS_NONE;
 	inst->quarantine_head = MS_NONE;
 	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++) {
-		ms_lock_init(&inst->pcp[cpu].lock);
+		atomic_init(&inst->pcp[cpu].busy, 0);
 		for (unsigned order = 0; order <= MS_PCP_MAX_ORDER; order++)
 			atomic_init(&inst->pcp[cpu].stacks[order].nr_blocks, 0);
 		atomic_init(&inst->pcp[cpu].nr_alloc_events, 0);

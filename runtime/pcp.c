@@ -119,7 +119,7 @@ unsigned long ms_freeze(struct ms_instance *inst)
 	unsigned long irq_state = ms_irq_save(inst);
 
 	for (unsigned cpu = 0; cpu < MS_MAX_CPUS; cpu++)
-		ms_pcp_lock(&inst->pcp[cpu], &inst->platform);
+		ms_pcp_lock_priority(&inst->pcp[cpu], &inst->platform);
 	ms_lock_acquire(&inst->lock, &inst->platform);
 	return irq_state;
 }

@@ -194,7 +194,7 @@ struct ms_pcp_stack {
 };
 
 struct ms_pcp {
-	_Alignas(64) struct ms_lock lock; /* per-cache ticket lock, see sync.h */
+	_Alignas(64) _Atomic uint32_t busy; /* per-cache spinlock, see sync.h */
 	_Atomic uint64_t nr_alloc_events; /* owner-written counters, summed on read */
 	_Atomic uint64_t nr_free_events;
 	struct ms_pcp_stack stacks[MS_PCP_NR_ORDERS]; /* stacks[k]: blocks of order k */
