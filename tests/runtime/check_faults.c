@@ -198,12 +198,18 @@ END_TEST
 /* The generation is odd exactly while an epoch is open (slot.h): an allocated
  * head with an even one could never be freed, a free one with an odd one
  * would accept a free.  Neither a refcount of 0 stays on an allocated head. */
-START_TEST(test_faults_allocated_head_without_an_open_epoch)
+static void assert_check_fails_after_epoch_flip(uint64_t pfn, const char *text)
 {
-	struct meta_slot *slot = fx_slot(&fx_inst, BASE + 1);
+	struct meta_slot *slot = fx_slot(&fx_inst, pfn);
 
 	meta_slot_generation_store(slot, meta_slot_generation_load(slot) + 1);
-	assert_check_fails("walk: allocated head without an open epoch (even generation)");
+	assert_check_fails(text);
+}
+
+START_TEST(test_faults_allocated_head_without_an_open_epoch)
+{
+	assert_check_fails_after_epoch_flip(BASE + 1, "walk: allocated head without an open epoch "
+						      "(even generation)");
 }
 END_TEST
 
@@ -216,10 +222,8 @@ END_TEST
 
 START_TEST(test_faults_free_head_with_an_open_epoch)
 {
-	struct meta_slot *slot = fx_slot(&fx_inst, BASE + 4);
-
-	meta_slot_generation_store(slot, meta_slot_generation_load(slot) + 1);
-	assert_check_fails("walk: unallocated frame with an open epoch (odd generation)");
+	assert_check_fails_after_epoch_flip(BASE + 4, "walk: unallocated frame with an open epoch "
+						      "(odd generation)");
 }
 END_TEST
 
