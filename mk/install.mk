@@ -58,7 +58,8 @@ INSTALL_FILES = \
 
 # PREFIX and DESTDIR go into shell commands and metaslot.pc: an absolute path
 # without quotes, backslashes or other shell or sed syntax (spaces are fine).
-install_bad_chars = $(strip $(foreach c,' " ` \ | & ; < > * ? [ ] $$ \#,$(if $(findstring $(c),$(1)),$(c))))
+install_hash := \#
+install_bad_chars = $(strip $(foreach c,' " ` \ | & ; < > * ? [ ] $$ $(install_hash),$(if $(findstring $(c),$(1)),$(c))))
 ifneq ($(filter install uninstall $(INSTALL_STAGE)/metaslot.pc,$(MAKECMDGOALS)),)
 ifneq ($(call install_bad_chars,$(PREFIX)$(DESTDIR)),)
 $(error PREFIX/DESTDIR may not contain $(call install_bad_chars,$(PREFIX)$(DESTDIR)); choose a plain path)

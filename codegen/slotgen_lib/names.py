@@ -154,6 +154,8 @@ def _own_macros(layout: Layout) -> dict[str, str]:
         not_macros += [(accessor(schema.struct, m.path + (sub.name,), x),
                         f"sub-field '{m.dotted}.{sub.name}'")
                        for sub in m.field.bits for x in ("get", "set")]
+    # <PREFIX>_MEMBERS(X) is function-like: a name without '(' after it is left alone.
+    not_macros.append((f"{schema.prefix}_MEMBERS", "the struct"))
     left = Counter(not_macros)
     out: dict[str, str] = {}
     for name, _, what in all_names(layout):

@@ -86,15 +86,12 @@ def literal(scalar: str, value: int) -> str:
     return text
 
 
-# Type names the Rust view imports (core::sync::atomic) or cannot define.
-RUST_TAKEN_TYPES = frozenset(["Ordering", "Self"] + sorted(ATOMIC.values()))
-
-
-def _check_type_name(rust_name: str, what: str, loc: Loc, errors: Collector) -> None:
+def _check_type_name(rust_name: str, what: str, loc: Loc, taken: set[str],
+                     errors: Collector) -> None:
     if not rust_name or rust_name[0].isdigit():
         errors.error(loc, f"{what} has no usable Rust type name ('{rust_name}': the Rust view "
                      "drops '_' and capitalises each word)", "give it a name with a letter")
-    elif rust_name in RUST_TAKEN_TYPES:
+    elif rust_name in taken:
         errors.error(loc, f"{what} is '{rust_name}' in the Rust view, a name it imports from "
                      "core or that Rust reserves", "rename it")
 
@@ -103,9 +100,11 @@ def check_names(layout: Layout, errors: Collector) -> None:
     """Names distinct in C that the Rust view would spell alike (`self` and `self_` are
     both `self_`; types `a_b` and `aB` are both `SAB`), and type names Rust cannot use."""
     schema = layout.schema
-    _check_type_name(type_name(schema), "the struct", schema.struct_loc, errors)
+    taken = set(imports(layout)) | {"Self"}
+    _check_type_name(type_name(schema), "the struct", schema.struct_loc, taken, errors)
     for agg in schema.types:
-        _check_type_name(type_name(schema, agg.name), f"type '{agg.name}'", agg.loc, errors)
+        _check_type_name(type_name(schema, agg.name), f"type '{agg.name}'", agg.loc, taken,
+                         errors)
     seen_types: dict[str, str] = {type_name(schema): "the struct"}
     for agg in schema.types:
         rust_name = type_name(schema, agg.name)
@@ -233,16 +232,24 @@ def _bit_consts(schema: Schema, m: Member) -> list[dict[str, Any]]:
     return out
 
 
+def imports(layout: Layout) -> list[str]:
+    """The names the Rust view imports from core::sync::atomic."""
+    schema = layout.schema
+    declared = list(schema.fields) + [f for agg in schema.types for f in agg.fields]
+    atomics = sorted({ATOMIC[f.type.base] for f in declared if f.type.atomic})
+    ordering = any(m.field.ops or (m.field.bits and m.field.type.atomic)
+                   for m in layout.primary.members)
+    return atomics + (["Ordering"] if ordering else [])
+
+
 def build(layout: Layout) -> dict[str, Any]:
     schema = layout.schema
     p = schema.prefix
     members = layout.primary.members
     aggregates = cview._aggregates_in_order(schema)
-    declared = list(schema.fields) + [f for agg in aggregates for f in agg.fields]
-    atomics = sorted({ATOMIC[f.type.base] for f in declared if f.type.atomic})
     methods = [x for m in members for x in _methods(schema, m)]
     bits = [x for m in members for x in _bit_methods(schema, m)]
-    uses = atomics + (["Ordering"] if methods or any(b["atomic"] for b in bits) else [])
+    uses = imports(layout)
     archs = [f'target_arch = "{RUST_ARCH[t]}"' for t in schema.targets]
     return {
         "schema": cview.banner_label(schema), "sha256": schema.sha256, "struct": schema.struct,

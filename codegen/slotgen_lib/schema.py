@@ -49,22 +49,20 @@ def check_text(path: str, text: bytes) -> tuple[Schema | None, Collector, bool]:
 
 
 def _count(raw: Any) -> int:
-    """Members and types written in the schema, whatever their shape."""
+    """Members and types written in the schema; -1 (never a model's count) when a value
+    that should be a list or mapping is not one, whatever else is counted."""
     if not isinstance(raw, YMap):
         return -1
-    total = _length(raw.get("fields"))
+    lists = [raw.get("fields")]
+    total = 0
     types = raw.get("types")
     if isinstance(types, YMap):
-        total += sum(1 + (_length(t.get("fields")) if isinstance(t, YMap) else 0)
-                     for t in types.values())
-    return total
-
-
-def _length(node: Any) -> int:
-    """Items of a list; -1 (never a model's count) for a value that should have been one."""
-    if node is None:
-        return 0
-    return len(node) if isinstance(node, list) else -1
+        for body in types.values():
+            total += 1
+            lists.append(body.get("fields") if isinstance(body, YMap) else [])
+    if any(node is not None and not isinstance(node, list) for node in lists):
+        return -1
+    return total + sum(len(node) for node in lists if node is not None)
 
 
 def _count_model(schema: Schema) -> int:

@@ -151,6 +151,7 @@ class _Converter:
 
 # What PyYAML refuses in a file, and the line breaks it reads that editors do not show
 # (NEL, LINE and PARAGRAPH SEPARATOR: every later line number would be off).
+_LINE_BREAK = re.compile("\r\n|\r|\n")
 _UNREADABLE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
                          "|[\u2028\u2029]")
 
@@ -160,12 +161,10 @@ def _refuse_unreadable_characters(path: str, source: str) -> None:
     if match is None:
         return
     index, char = match.start(), match.group()
-    line = source.count("\n", 0, index) + 1
-    column = index - (source.rfind("\n", 0, index) + 1) + 1
-    raise _fail(Loc(path, line, column), f"the schema contains {describe_char(char)}, which "
-                "YAML does not allow in a file or reads as a line break",
-                "remove it; inside a double-quoted string write it as an escape: "
-                f"\\u{ord(char):04x}")
+    before = _LINE_BREAK.split(source[:index])  # lines as YAML counts them: \r\n, \r, \n
+    raise _fail(Loc(path, len(before), len(before[-1]) + 1), "the schema contains "
+                f"{describe_char(char)}, which YAML does not allow in a file or reads as a "
+                "line break", "remove it (names and doc text cannot hold it in any spelling)")
 
 
 def _too_deep(path: str, source: str) -> Loc:

@@ -267,3 +267,22 @@ def test_default_array_align_is_valid_on_every_target(tmp_path, cc):
     compiled = subprocess.run([*cc, *STRICT, "-ffreestanding", "-fsyntax-only", f"-I{tmp_path}",
                                str(probe)], capture_output=True, text=True)
     assert compiled.returncode == 0, compiled.stderr
+
+
+def test_a_member_named_like_the_function_like_members_macro_compiles(tmp_path):
+    """<PREFIX>_MEMBERS(X) only expands before '(': a member of that name is not a collision
+    (the X-macro table and the accessors compile, gcc and clang)."""
+    schema = tmp_path / "s.yaml"
+    schema.write_text("schema: 1\nstruct: s\nsize: 8\ntargets: [x86_64]\nfields:\n"
+                      "  - {name: S_MEMBERS, type: atomic u64}\n")
+    result = run_slotgen("generate", schema, "-o", tmp_path)
+    assert result.returncode == 0, result.stderr
+    probe = tmp_path / "probe.c"
+    probe.write_text('#include <stddef.h>\n#include "s.h"\n#include "s_members.h"\n'
+                     "#define CHECK(d, off, size) _Static_assert(offsetof(struct s, d) == (off), "
+                     "#d);\nS_MEMBERS(CHECK)\n"
+                     "unsigned long long use(struct s *p) { return s_S_MEMBERS_load(p); }\n")
+    for cc in ("gcc", "clang"):
+        compiled = subprocess.run([cc, *STRICT, "-fsyntax-only", f"-I{tmp_path}", str(probe)],
+                                  capture_output=True, text=True)
+        assert compiled.returncode == 0, compiled.stderr

@@ -186,6 +186,9 @@ ATTACKS = {
     "raw-control-byte": (SMALL.replace(b"type: u64}", b"type: u64, doc: x\x01y}"),
                          "6:32: error: the schema contains the character U+0001 (control "
                          "character), which YAML does not allow"),
+    "raw-control-byte-cr-lines": (SMALL.replace(b"type: u64}", b"type: u64, doc: x\x01y}")
+                                  .replace(b"\n", b"\r"),
+                                  "6:32: error: the schema contains the character U+0001"),
     "raw-next-line": (SMALL.replace(b"type: u64}", "type: u64, doc: x\x85y}".encode()),
                       "6:32: error: the schema contains the character U+0085"),
     "raw-line-separator": (SMALL.replace(b"struct: s", "struct: s\u2028".encode()),
@@ -251,7 +254,8 @@ ATTACKS = {
                               "predefines in GNU C"),
     "c23-width-member": (SMALL.replace(b"name: a", b"name: UINT32_WIDTH"),
                          "the name 'UINT32_WIDTH' of member 'UINT32_WIDTH' is a macro"),
-    "rust-imported-struct-name": (SMALL.replace(b"struct: s", b"struct: ordering\nprefix: S"),
+    "rust-imported-struct-name": (SMALL.replace(b"struct: s", b"struct: ordering\nprefix: S")
+                                  .replace(b"type: u64}", b"type: atomic u64}"),
                                   "2:1: error: the struct is 'Ordering' in the Rust view, a name "
                                   "it imports from core or that Rust reserves"),
     "rust-nameless-struct": (SMALL.replace(b"struct: s", b"struct: _1\nprefix: S"),
@@ -651,3 +655,18 @@ def test_a_full_file_system_is_named_in_the_hint_and_keeps_old_outputs(tmp_path,
     assert "cannot write the outputs: No space left on device" in err
     assert "hint: free some space on its file system" in err
     assert _tree(out) == before
+
+
+def test_a_wrong_shaped_fields_value_never_lets_follow_on_errors_through(tmp_path):
+    """'fields: 5' counts as no members and a type's refused member as one fewer: the
+    counts must not cancel out into a 'whole' model whose layout adds errors of its own."""
+    schema = tmp_path / "s.yaml"
+    schema.write_bytes(SMALL.split(b"fields:")[0] + b"types:\n  t:\n    fields:\n"
+                       b"      - {name: a, type: u8}\n      - {name: 2bad, type: u8}\n"
+                       b"fields: 5\n")
+    result, _ = run_limited("check", schema)
+    assert_clear_refusal(result)
+    assert "'fields' must be a list" in result.stderr
+    assert "is not a valid C identifier" in result.stderr
+    assert "computed size" not in result.stderr, result.stderr
+    assert result.stderr.rstrip().endswith("slotgen: 2 errors"), result.stderr

@@ -111,7 +111,7 @@ def test_a_prefix_with_a_space_gives_a_working_pkg_config_file(tmp_path):
 
 
 @pytest.mark.parametrize("prefix", ["/tmp/a&b", "/tmp/it's", "relative/dir", "/tmp/a;b",
-                                    "/tmp/a\\b"])
+                                    "/tmp/a\\b", "/tmp/a#b"])
 def test_a_prefix_the_pc_file_or_shell_cannot_hold_is_refused(prefix, tmp_path):
     env = dict(os.environ)
     for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):

@@ -278,3 +278,21 @@ def test_schema_names_in_any_case_build_without_warnings(rustc, tmp_path):
                    "pub fn use_it(s: &mixed::MixedCase) -> u32 { s.COUNT_load() }\n")
     _rustc(rustc, ["--crate-type", "lib", "--emit", "metadata", "-o",
                    str(tmp_path / "lib.rmeta"), str(lib)])
+
+
+def test_a_struct_named_like_an_import_it_does_not_need_builds(rustc, tmp_path):
+    """`ordering` is refused only when the view imports Ordering (it has atomic members);
+    without them the struct Ordering builds (rustc is the judge)."""
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("schema: 1\nstruct: ordering\nprefix: P\nsize: 4\nfields:\n"
+                     "  - {name: a, type: u32}\n")
+    gen = _generate(plain, tmp_path / "out")
+    lib = tmp_path / "lib.rs"
+    lib.write_text(f'#![no_std]\n#[path = "{gen["rs"]}"]\npub mod ordering;\n')
+    _rustc(rustc, ["--crate-type", "lib", "--emit", "metadata", "-o",
+                   str(tmp_path / "lib.rmeta"), str(lib)])
+    atomic = tmp_path / "atomic.yaml"
+    atomic.write_text(plain.read_text().replace("type: u32", "type: atomic u32"))
+    refused = run_slotgen("check", atomic)
+    assert refused.returncode == 1
+    assert "the struct is 'Ordering' in the Rust view" in refused.stderr

@@ -5,6 +5,7 @@ and end QEMU with a failure status instead of a silent triple fault."""
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import time
@@ -92,7 +93,9 @@ def test_an_interrupted_run_is_not_reported_as_a_crash() -> None:
     deadline = time.monotonic() + 30
     seen = ""
     while "metaslot>" not in seen and time.monotonic() < deadline:
-        seen += os.read(run.stdout.fileno(), 4096).decode(errors="replace")
+        ready, _, _ = select.select([run.stdout], [], [], max(deadline - time.monotonic(), 0))
+        if ready:
+            seen += os.read(run.stdout.fileno(), 4096).decode(errors="replace")
     assert "metaslot>" in seen, seen
     os.killpg(run.pid, signal.SIGINT)
     _, err = run.communicate(timeout=30)
