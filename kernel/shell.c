@@ -214,15 +214,29 @@ static void cmd_free(unsigned argc, char **argv)
 		kprintf("free: pfn %lu order %u freed\n", pfn, order);
 }
 
+/* Whether pfn lies in one of the usable ranges the instance was given. */
+static bool usable(const struct ms_instance *inst, uint64_t pfn)
+{
+	for (unsigned i = 0; inst != NULL && i < inst->nr_ranges; i++) {
+		if (pfn - inst->ranges[i].start_pfn < inst->ranges[i].nr_frames)
+			return true;
+	}
+	return false;
+}
+
 static void cmd_poison(unsigned argc, char **argv)
 {
 	uint64_t pfn;
 
 	if (!arg_pfn("poison", argc, argv, 1, &pfn))
 		return;
-	int err = ms_mark_poisoned(zone_of_pfn(pfn), pfn);
+	struct ms_instance *inst = zone_of_pfn(pfn);
+	int err = ms_mark_poisoned(inst, pfn);
 	if (err != MS_OK)
 		kprintf("error: poison: pfn %lu: %s\n", pfn, ms_strerror(err));
+	else if (!usable(inst, pfn))
+		kprintf("poison: pfn %lu poisoned (reserved, not usable RAM: it is never handed "
+			"out, so nothing is quarantined)\n", pfn);
 	else
 		kprintf("poison: pfn %lu poisoned\n", pfn);
 }

@@ -74,6 +74,9 @@ def test_shell_commands_and_bad_input() -> None:
         reply = sh.run("alloc 0")
         victim = int(re.fullmatch(r"alloc: pfn (\d+) order 0 .*", reply[0]).group(1))
         assert sh.run(f"poison {victim}") == [f"poison: pfn {victim} poisoned"]
+        # pfn 0 is in the DMA zone's span but reserved (the first MiB): said so.
+        assert sh.run("poison 0") == ["poison: pfn 0 poisoned (reserved, not usable RAM: it is "
+                                      "never handed out, so nothing is quarantined)"]
         meta = "\n".join(sh.run(f"meta {victim}"))
         assert re.search(r"guard += 0x8[0-9a-f]{7} \[.*POISONED", meta), meta
         sh.run(f"free {victim} 0")
