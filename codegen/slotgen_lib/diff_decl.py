@@ -58,9 +58,19 @@ def _bits(a: MemberSnap, b: MemberSnap) -> list[Change]:
     taken = 0
     for x in a.bits:
         taken |= x.mask
+    new_names = {y.name for y in b.bits}
+    renamed: dict[str, str] = {}  # old name -> new name: same place, only the name differs
     for y in b.bits:
         x = old.get(y.name)
         sub = f"{b.path}.{y.name}"
+        was = next((o for o in a.bits if o.name not in new_names and o.name not in renamed and
+                    (o.lsb, o.width) == (y.lsb, y.width)), None) if x is None else None
+        if was is not None:
+            renamed[was.name] = y.name
+            out.append(Change("breaking", "bits-renamed", sub, was.name, y.name, "new", y.line,
+                              f"bit sub-field '{b.path}.{was.name}' renamed to '{sub}' (its "
+                              "accessors and macros are renamed)"))
+            continue
         if x is None:
             clash = [o.name for o in a.bits if o.mask & y.mask]
             if clash:
@@ -82,9 +92,8 @@ def _bits(a: MemberSnap, b: MemberSnap) -> list[Change]:
         if x.doc != y.doc:
             out.append(Change("cosmetic", "doc", sub, x.doc, y.doc, "new", y.line,
                               f"doc of '{sub}' changed"))
-    names = {y.name for y in b.bits}
     for x in a.bits:
-        if x.name not in names:
+        if x.name not in new_names and x.name not in renamed:
             sub = f"{a.path}.{x.name}"
             out.append(Change("breaking", "bits-removed", sub, f"{x.lsb}+{x.width}", "", "old",
                               x.line, f"bit sub-field '{sub}' removed"))
