@@ -84,9 +84,27 @@ hand_out(struct ms_instance *inst, const struct ms_alloc_opts *opts, uint64_t pf
 	return MS_OK;
 }
 
-static void quarantine_one(struct ms_instance *inst, uint64_t pfn, unsigned order)
+/*
+ * A block taken for an allocation but found poisoned at hand-out: it goes to
+ * the quarantine, and the allocation event its taking counted is taken back
+ * (nr_alloc_events counts hand-outs), under the lock its count was made
+ * under: the cache's it was popped from, or the instance lock.
+ */
+static void quarantine_taken(struct ms_instance *inst, uint64_t pfn, unsigned order,
+			     bool from_cache, unsigned cpu)
 {
+	if (from_cache) {
+		struct ms_pcp *pcp = &inst->pcp[cpu];
+		unsigned long irq_state = ms_irq_save(inst);
+
+		ms_pcp_lock(pcp, &inst->platform);
+		ms_counter_drop64(&pcp->nr_alloc_events);
+		ms_pcp_unlock(pcp);
+		ms_irq_restore(inst, irq_state);
+	}
 	unsigned long irq_state = ms_lock_irq(inst);
+	if (!from_cache)
+		inst->nr_locked_alloc_events--;
 	ms_quarantine_locked(inst, pfn, order);
 	ms_unlock_irq(inst, irq_state);
 }
@@ -125,7 +143,7 @@ static uint64_t take_block(struct ms_instance *inst, unsigned order, enum take_f
 		}
 		if (pfn == MS_NONE || !ms_block_poisoned(inst, pfn, order))
 			return pfn;
-		quarantine_one(inst, pfn, order);
+		quarantine_taken(inst, pfn, order, from == TAKE_CACHE, cpu);
 	}
 }
 
@@ -142,7 +160,7 @@ __attribute__((noinline)) static int alloc_slow(struct ms_instance *inst,
 	unsigned order = opts->order;
 
 	if (popped != MS_NONE)
-		quarantine_one(inst, popped, order);
+		quarantine_taken(inst, popped, order, true, cpu);
 	uint64_t pfn = take_block(inst, order, use_cache ? TAKE_CACHE : TAKE_LISTS, cpu);
 	if (pfn == MS_NONE && may_drain)
 		pfn = take_block(inst, order, TAKE_FROZEN, cpu);

@@ -62,8 +62,11 @@ int ms_init(struct ms_instance *inst, const struct ms_platform *platform,
 	    base_pfn + nr_frames - 1 > (UINT64_MAX >> META_SLOT_FRAME_SHIFT))
 		return MS_ERANGE;
 
-	platform->memset(inst, 0, sizeof(*inst));
-	inst->platform = *platform; /* a copy: one load per hook call */
+	/* A copy, taken before the instance is cleared: the table may be this
+	 * instance's own copy (re-initialising from inst->platform). */
+	struct ms_platform hooks = *platform;
+	hooks.memset(inst, 0, sizeof(*inst));
+	inst->platform = hooks; /* a copy: one load per hook call */
 	inst->slots = slots;
 	inst->base_pfn = base_pfn;
 	inst->nr_frames = nr_frames;

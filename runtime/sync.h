@@ -129,6 +129,13 @@ static inline void ms_counter_bump64(_Atomic uint64_t *counter)
 	atomic_store_explicit(counter, value + 1, memory_order_relaxed);
 }
 
+/* Owner-only decrement (under the lock its increments are made under). */
+static inline void ms_counter_drop64(_Atomic uint64_t *counter)
+{
+	uint64_t value = atomic_load_explicit(counter, memory_order_relaxed);
+	atomic_store_explicit(counter, value - 1, memory_order_relaxed);
+}
+
 /* A shared, rarely written flag (e.g. "some frame was poisoned"): set once,
  * never cleared; readers use ms_counter_load32. */
 static inline void ms_flag_set_shared32(_Atomic uint32_t *flag)

@@ -276,6 +276,22 @@ START_TEST(test_errors_free_during_a_claim_is_refused)
 }
 END_TEST
 
+/* ms_init copies the hook table before it clears the instance: re-initialising
+ * from the instance's own copy keeps the hooks (it used to copy the cleared,
+ * all-NULL table and accept it). */
+START_TEST(test_errors_reinit_from_own_hooks_keeps_them)
+{
+	const struct ms_platform *hosted = ms_hosted_platform();
+
+	ck_assert_int_eq(ms_init(&fx_inst, &fx_inst.platform, fx_inst.slots, fx_inst.base_pfn,
+				 fx_inst.nr_frames, "again", 0),
+			 MS_OK);
+	ck_assert(fx_inst.platform.panic == hosted->panic);
+	ck_assert(fx_inst.platform.memset == hosted->memset);
+	ck_assert(fx_inst.platform.cpu_id == hosted->cpu_id);
+}
+END_TEST
+
 /* Sizes and spans whose arithmetic would wrap are refused, not wrapped. */
 START_TEST(test_errors_wrapping_spans_are_refused)
 {
@@ -346,6 +362,7 @@ Suite *errors_suite(void)
 	tcase_add_test(limits, test_errors_failed_init_instance_is_refused);
 	tcase_add_test(limits, test_errors_free_during_a_claim_is_refused);
 	tcase_add_test(limits, test_errors_every_code_named);
+	tcase_add_test(limits, test_errors_reinit_from_own_hooks_keeps_them);
 	suite_add_tcase(suite, limits);
 	return suite;
 }

@@ -32,6 +32,35 @@ START_TEST(test_observe_totals)
 }
 END_TEST
 
+/* nr_alloc_events counts hand-outs: a block found poisoned when it is taken
+ * (from a cache or from the lists) is quarantined and the next one handed
+ * out, one event in all. */
+START_TEST(test_observe_alloc_events_count_hand_outs_only)
+{
+	struct ms_handle first, next;
+	struct ms_stats before, after;
+
+	for (int from_lists = 0; from_lists < 2; from_lists++) {
+		uint32_t flags = MS_ALLOC_NOZERO;
+
+		/* Cache off: the free coalesces and the next allocation splits the same
+		 * block again, so the poisoned head is taken from the lists. */
+		ms_set_cache_enabled(&fx_inst, !from_lists);
+		ck_assert_int_eq(fx_alloc(&fx_inst, 0, flags, &first), MS_OK);
+		ck_assert_int_eq(ms_free(&fx_inst, first.pfn, 0), MS_OK); /* taken first again */
+		meta_slot_guard_fetch_or(fx_slot(&fx_inst, first.pfn), META_SLOT_META_GUARD_POISONED);
+		ms_stats(&fx_inst, &before);
+		ck_assert_int_eq(fx_alloc(&fx_inst, 0, flags, &next), MS_OK);
+		ms_stats(&fx_inst, &after);
+		ck_assert_uint_ne(next.pfn, first.pfn);
+		ck_assert_uint_eq(after.nr_quarantined, before.nr_quarantined + 1);
+		ck_assert_uint_eq(after.nr_alloc_events, before.nr_alloc_events + 1);
+		ck_assert_int_eq(ms_free(&fx_inst, next.pfn, 0), MS_OK);
+	}
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
 START_TEST(test_observe_buddyinfo_dump)
 {
 	char text[256];
@@ -124,6 +153,7 @@ Suite *observe_suite(void)
 	tcase_add_test(invariants, test_observe_check_finds_broken_link);
 	tcase_add_test(invariants, test_observe_check_finds_overlap);
 	tcase_add_test(invariants, test_observe_check_finds_lost_frame);
+	tcase_add_test(stats, test_observe_alloc_events_count_hand_outs_only);
 	suite_add_tcase(suite, stats);
 	suite_add_tcase(suite, invariants);
 	return suite;
