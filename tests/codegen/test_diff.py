@@ -301,8 +301,8 @@ def test_markdown_and_svg(tmp_path):
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     text = svg.read_text()
     assert text.count('stroke="#c1121f" stroke-width="3"') >= 5  # moved members outlined
-    if shutil.which("rsvg-convert"):
-        subprocess.run(["rsvg-convert", "-o", str(tmp_path / "diff.png"), str(svg)], check=True)
+    assert shutil.which("rsvg-convert"), "rsvg-convert (librsvg2-bin, scripts/bootstrap) renders it"
+    subprocess.run(["rsvg-convert", "-o", str(tmp_path / "diff.png"), str(svg)], check=True)
 
 
 def test_usage_errors():

@@ -286,3 +286,44 @@ def test_a_member_named_like_the_function_like_members_macro_compiles(tmp_path):
         compiled = subprocess.run([cc, *STRICT, "-fsyntax-only", f"-I{tmp_path}", str(probe)],
                                   capture_output=True, text=True)
         assert compiled.returncode == 0, compiled.stderr
+
+
+@pytest.mark.parametrize("schema_name", ["slot", "mixed-abi"])
+@pytest.mark.parametrize("cc", [["gcc"], ["gcc", "-m32"],
+                                ["clang", "--target=aarch64-linux-gnu", "-ffreestanding"]],
+                         ids=["x86_64", "i386", "aarch64"])
+def test_every_offset_and_size_macro_equals_what_the_compiler_lays_out(tmp_path, schema_name,
+                                                                       cc):
+    """Each <PREFIX>_<PATH>_OFFSET/_SIZE macro against offsetof/sizeof of the same member, on
+    each target (the macros are the header's claims; the compiler is the oracle), and every
+    such macro of the header is one of those checked."""
+    from conftest import FIXTURES
+
+    schema = SCHEMA if schema_name == "slot" else FIXTURES / "abi" / "mixed-abi.yaml"
+    result = run_slotgen("generate", schema, "-o", tmp_path, "--lang", "c")
+    assert result.returncode == 0, result.stderr
+    layout = __import__("json").loads(next(tmp_path.glob("*.layout.json")).read_text())
+    struct, prefix = layout["struct"], layout["prefix"]
+    header = tmp_path / f"{struct}.h"
+    asserts, checked = [], set()
+    for member in layout["members"]:
+        path = member["path"]
+        macro = prefix + "_" + "_".join(p.lstrip("_").upper() for p in path.split("."))
+        checked.update({f"{macro}_OFFSET", f"{macro}_SIZE"})
+        asserts.append(f'_Static_assert({macro}_OFFSET == offsetof(struct {struct}, {path}), '
+                       f'"{path} offset");')
+        asserts.append(f'_Static_assert({macro}_SIZE == sizeof(((struct {struct} *)0)->{path}), '
+                       f'"{path} size");')
+    defined = set(re.findall(r"#define (\w+_(?:OFFSET|SIZE)) ", header.read_text()))
+    constants = {f"{prefix}_{c['name']}" for c in layout["constants"]}
+    assert defined - {f"{prefix}_SIZE"} - constants == checked, "every member macro is checked"
+    probe = tmp_path / "macros.c"
+    probe.write_text(f'#include <stddef.h>\n#include "{header.name}"\n' + "\n".join(asserts) + "\n")
+    compiled = subprocess.run([*cc, *STRICT, "-fsyntax-only", f"-I{tmp_path}", str(probe)],
+                              capture_output=True, text=True)
+    assert compiled.returncode == 0, compiled.stderr
+    wrong = tmp_path / "wrong.c"
+    wrong.write_text(probe.read_text().replace("_OFFSET == ", "_OFFSET + 1 == ", 1))
+    refused = subprocess.run([*cc, *STRICT, "-fsyntax-only", f"-I{tmp_path}", str(wrong)],
+                             capture_output=True, text=True)
+    assert refused.returncode != 0  # the probe can fail

@@ -1,6 +1,8 @@
 """A user's edit of the schema flows through the header, JSON and oracles untouched by hand."""
 from __future__ import annotations
 
+import re
+
 import subprocess
 
 import oracles
@@ -43,7 +45,10 @@ def test_carving_pin_count_from_the_reserved_tail(tmp_path):
     assert "#define META_SLOT_PIN_COUNT_OFFSET 48" in text
     for op, order in (("load", "acquire"), ("store", "release"), ("fetch_add", "acq_rel"),
                       ("fetch_sub", "acq_rel")):
-        assert f"meta_slot_pin_count_{op}(" in text
+        body = re.search(rf"meta_slot_pin_count_{op}\([^)]*\)\s*\{{(.*?)\n\}}", text, re.S)
+        assert body, op
+        assert re.findall(r"memory_order_\w+", body.group(1)) == [f"memory_order_{order}"], \
+            (op, body.group(1))
     src = tmp_path / "use.c"
     src.write_text('#include "meta_slot.h"\n'
                    "unsigned pin(struct meta_slot *s);\n"

@@ -227,6 +227,26 @@ START_TEST(test_faults_free_head_with_an_open_epoch)
 }
 END_TEST
 
+/* Each counter ms_check compares with what it walked: off by one, caught. */
+START_TEST(test_faults_counters_off_by_one)
+{
+	static const char *const expected[] = {
+		"count: free frames differ from counter",
+		"count: quarantine length differs from its counter",
+		"count: quarantined frames differ",
+	};
+	uint64_t *counters[] = {&fx_inst.nr_free_frames, &fx_inst.nr_quarantined_blocks,
+				&fx_inst.nr_quarantined_frames};
+
+	for (unsigned i = 0; i < 3; i++) {
+		(*counters[i])++;
+		assert_check_fails(expected[i]);
+		(*counters[i])--;
+		fx_assert_consistent(&fx_inst);
+	}
+}
+END_TEST
+
 START_TEST(test_faults_quarantined_block_marked_free)
 {
 	/* Poisoning 0x1005 quarantines the free order-2 block at 0x1004; a stray
@@ -465,6 +485,7 @@ Suite *faults_suite(void)
 	tcase_add_test(lists, test_faults_tail_marked_free_is_detected);
 	tcase_add_test(lists, test_faults_allocated_flag_cleared);
 	tcase_add_test(lists, test_faults_allocated_head_without_an_open_epoch);
+	tcase_add_test(lists, test_faults_counters_off_by_one);
 	tcase_add_test(lists, test_faults_allocated_head_with_refcount_zero);
 	tcase_add_test(lists, test_faults_free_head_with_an_open_epoch);
 	tcase_add_test(lists, test_faults_quarantined_block_marked_free);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "slot.h" /* the runtime's own release helpers, tested directly below */
 
 #define BASE 0x400
 #define FRAMES 0x400
@@ -200,6 +201,58 @@ static void count_last_ref(struct ms_instance *inst, uint64_t pfn, unsigned orde
 	last_ref_pfn = pfn;
 	last_ref_order = order;
 }
+
+/*
+ * The stale-free undo (slot.h): a free whose checks read an earlier epoch and
+ * whose release CAS then won on the new owner's count must put the count back
+ * and report itself stale; a free of the current epoch must not.  The race
+ * has no hook to pause it, so the CAS and the check are driven here directly.
+ */
+START_TEST(test_lifecycle_stale_release_is_undone)
+{
+	struct ms_handle handle;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handle), MS_OK);
+	struct meta_slot *slot = fx_slot(&fx_inst, handle.pfn);
+	uint32_t refs = 1;
+
+	ck_assert(meta_slot_refcount_cas(slot, &refs, META_SLOT_REFCOUNT_UNUSED));
+	ck_assert(ms_slot_release_stale(&fx_inst, slot, handle.generation - 2)); /* older epoch */
+	ck_assert_uint_eq(meta_slot_refcount_load(slot), 1); /* the owner's count, put back */
+	ck_assert(ms_handle_live(&fx_inst, handle));
+
+	refs = 1;
+	ck_assert(meta_slot_refcount_cas(slot, &refs, META_SLOT_REFCOUNT_UNUSED));
+	ck_assert(!ms_slot_release_stale(&fx_inst, slot, handle.generation)); /* this epoch */
+	ck_assert_uint_eq(meta_slot_refcount_load(slot), META_SLOT_REFCOUNT_UNUSED);
+	refs = META_SLOT_REFCOUNT_UNUSED; /* give the count back to free it the normal way */
+	ck_assert(meta_slot_refcount_cas(slot, &refs, 1));
+	ck_assert_int_eq(ms_free(&fx_inst, handle.pfn, 0), MS_OK);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
+/* The refcount stops one below REFCOUNT_UNUSED: a get there is refused and
+ * changes nothing, so a count can never wrap onto "unused". */
+START_TEST(test_lifecycle_refcount_limit)
+{
+	struct ms_handle handle;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handle), MS_OK);
+	struct meta_slot *slot = fx_slot(&fx_inst, handle.pfn);
+
+	meta_slot_refcount_store(slot, META_SLOT_REFCOUNT_UNUSED - 2);
+	ck_assert_int_eq(ms_get(&fx_inst, handle.pfn), MS_OK);
+	ck_assert_uint_eq(meta_slot_refcount_load(slot), META_SLOT_REFCOUNT_UNUSED - 1);
+	ck_assert_int_eq(ms_get(&fx_inst, handle.pfn), MS_EOVERFLOW);
+	ck_assert_uint_eq(meta_slot_refcount_load(slot), META_SLOT_REFCOUNT_UNUSED - 1);
+	ck_assert_int_eq(ms_put(&fx_inst, handle.pfn), MS_OK);
+	ck_assert_uint_eq(meta_slot_refcount_load(slot), META_SLOT_REFCOUNT_UNUSED - 2);
+	meta_slot_refcount_store(slot, 1);
+	ck_assert_int_eq(ms_free(&fx_inst, handle.pfn, 0), MS_OK);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
 
 START_TEST(test_lifecycle_last_put_runs_hook_once)
 {
@@ -515,6 +568,8 @@ Suite *lifecycle_suite(void)
 	tcase_add_checked_fixture(poison, setup, teardown);
 	tcase_add_checked_fixture(cache, setup, teardown);
 	tcase_add_test(epoch, test_lifecycle_claim_starts_epoch);
+	tcase_add_test(epoch, test_lifecycle_stale_release_is_undone);
+	tcase_add_test(epoch, test_lifecycle_refcount_limit);
 	tcase_add_test(epoch, test_lifecycle_free_resets_slot);
 	tcase_add_test(epoch, test_lifecycle_purpose_flags);
 	tcase_add_test(epoch, test_lifecycle_generation_handles);

@@ -123,6 +123,20 @@ START_TEST(test_observe_check_finds_overlap)
 }
 END_TEST
 
+/* The span's frames outside the usable range are reserved: one marked FREE
+ * is reported as such (0x1000 is reserved here, the range is 0x1400..). */
+START_TEST(test_observe_check_finds_reserved_frame_marked_free)
+{
+	char msg[160];
+
+	meta_slot_flags_store(fx_slot(&fx_inst, 0x1000), META_SLOT_FRAME_FLAGS_FREE);
+	ck_assert_int_eq(ms_check(&fx_inst, msg, sizeof(msg)), MS_ECORRUPT);
+	ck_assert_msg(strstr(msg, "walk: reserved frame is FREE or ALLOCATED") != NULL, "%s", msg);
+	meta_slot_flags_store(fx_slot(&fx_inst, 0x1000), 0);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
 START_TEST(test_observe_check_finds_lost_frame)
 {
 	struct ms_handle handle;
@@ -153,6 +167,7 @@ Suite *observe_suite(void)
 	tcase_add_test(invariants, test_observe_check_finds_broken_link);
 	tcase_add_test(invariants, test_observe_check_finds_overlap);
 	tcase_add_test(invariants, test_observe_check_finds_lost_frame);
+	tcase_add_test(invariants, test_observe_check_finds_reserved_frame_marked_free);
 	tcase_add_test(stats, test_observe_alloc_events_count_hand_outs_only);
 	suite_add_tcase(suite, stats);
 	suite_add_tcase(suite, invariants);
