@@ -327,3 +327,69 @@ def test_every_offset_and_size_macro_equals_what_the_compiler_lays_out(tmp_path,
     refused = subprocess.run([*cc, *STRICT, "-fsyntax-only", f"-I{tmp_path}", str(wrong)],
                              capture_output=True, text=True)
     assert refused.returncode != 0  # the probe can fail
+
+
+BIT_FIELDS = """schema: 1
+struct: bf
+size: 16
+targets: [x86_64]
+fields:
+  - name: plain
+    type: u32
+    bits:
+      - {name: lo, lsb: 0, width: 5}
+      - {name: mid, lsb: 5, width: 11}
+      - {name: top, lsb: 31, width: 1}
+  - name: word
+    type: atomic u32
+    ops: {load: acquire, cas: [acq_rel, acquire]}
+    bits:
+      - {name: a, lsb: 0, width: 16}
+  - name: sig
+    type: i64
+    bits:
+      - {name: s, lsb: 60, width: 4}
+"""
+
+
+def test_bit_field_accessors_of_plain_and_atomic_members_behave(tmp_path):
+    """Sub-fields of a plain u32, an acquire-loaded atomic u32 and a signed i64, run under
+    UBSan: a set keeps the neighbours, drops the value's bits beyond its width, and the
+    whole member holds exactly the bits computed here; the atomic getter loads with the
+    schema's acquire."""
+    schema = tmp_path / "bf.yaml"
+    schema.write_text(BIT_FIELDS)
+    result = run_slotgen("generate", schema, "-o", tmp_path, "--lang", "c")
+    assert result.returncode == 0, result.stderr
+    getter = re.search(r"bf_word_a_get\([^)]*\)\s*\{(.*?)\n\}", (tmp_path / "bf.h").read_text(),
+                       re.S)
+    assert re.findall(r"memory_order_\w+", getter.group(1)) == ["memory_order_acquire"]
+    fields = {"plain": [("lo", 0, 5), ("mid", 5, 11), ("top", 31, 1)], "word": [("a", 0, 16)],
+              "sig": [("s", 60, 4)]}
+    widths = {"plain": 32, "word": 32, "sig": 64}
+    lines = ['#include <stdio.h>\n#include "bf.h"\nint main(void)\n{\n\tstruct bf b = {0};',
+             "\tint bad = 0;"]
+    expected = {"plain": 0, "word": 0, "sig": 0}
+    for member, subs in fields.items():
+        for name, lsb, width in subs:
+            value = (0x5A5A5A5A5A5A5A5A >> (64 - width - 1)) | (1 << width)  # one bit too many
+            ctype = "uint64_t" if widths[member] == 64 else "uint32_t"
+            lines.append(f"\tbf_{member}_{name}_set(&b, ({ctype}){value:#x}u);")
+            kept = value & ((1 << width) - 1)
+            expected[member] |= kept << lsb
+            lines.append(f"\tbad |= bf_{member}_{name}_get(&b) != ({ctype}){kept:#x}u;")
+    for member, value in expected.items():
+        raw = "atomic_load(&b.word)" if member == "word" else f"(uint64_t)b.{member}"
+        mask = (1 << widths[member]) - 1
+        lines.append(f"\tbad |= ((uint64_t)({raw}) & {mask:#x}u) != {value:#x}u;")
+    lines += ['\tputs(bad ? "wrong" : "ok");', "\treturn bad;", "}"]
+    probe = tmp_path / "bits.c"
+    probe.write_text("\n".join(lines) + "\n")
+    for cc in ("gcc", "clang"):
+        exe = tmp_path / f"bits-{cc}"
+        built = subprocess.run([cc, *STRICT, "-fsanitize=undefined", "-fno-sanitize-recover=all",
+                                f"-I{tmp_path}", str(probe), "-o", str(exe)],
+                               capture_output=True, text=True)
+        assert built.returncode == 0, built.stderr
+        ran = subprocess.run([str(exe)], capture_output=True, text=True)
+        assert ran.returncode == 0 and ran.stdout == "ok\n", (cc, ran.stdout, ran.stderr)
