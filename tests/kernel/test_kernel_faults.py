@@ -72,6 +72,27 @@ def test_qemu_failing_to_start_is_never_success(args) -> None:
     assert "qemu-run: QEMU failed before the kernel reported" in result.stderr
 
 
+def test_memory_smaller_than_the_image_is_refused_at_once() -> None:
+    """With less RAM than the image occupies, QEMU's loader leaves the machine in the
+    firmware, silent until the timeout; qemu-run refuses before starting QEMU."""
+    image = env_path("KERNEL_IMAGE", "build/kernel/metaslot32.elf")
+    end = 0
+    for line in subprocess.run(["readelf", "-lW", str(image)], capture_output=True, text=True,
+                               check=True).stdout.splitlines():
+        fields = line.split()
+        if fields and fields[0] == "LOAD":
+            end = max(end, int(fields[3], 16) + int(fields[5], 16))
+    assert end > 1 << 20
+    for mem in ("1M", f"{(end >> 10) - 1}K"):
+        start = time.monotonic()
+        result = subprocess.run([str(REPO / "kernel" / "qemu-run"), str(image), mem, "120"],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 125, (mem, result.returncode, result.stderr)
+        assert f"MEM {mem} is less than the image needs" in result.stderr
+        assert f"give at least {(end + (1 << 20) - 1) >> 20}M" in result.stderr
+        assert time.monotonic() - start < 10
+
+
 def test_a_long_command_line_keeps_its_options() -> None:
     """QEMU puts the image path before -append: a line over 255 bytes loses its
     head, never the options at its end, and the kernel says so."""
