@@ -22,6 +22,7 @@ static const struct bench_row rows[] = {
 	{"limit", bench_limit, true, NULL},
 	{"hot_order0_cached", bench_hot_order0_cached, true, NULL},
 	{"hot_locked_floor", bench_hot_locked_floor, true, NULL},
+	{"hot_claim_floor", bench_hot_claim_floor, true, NULL},
 	{"hot_order0_nocache", bench_hot_order0_nocache, true, NULL},
 	{"fill_drain", bench_fill_drain, true, NULL},
 	{"mixed", bench_mixed, true, NULL},

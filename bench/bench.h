@@ -33,6 +33,7 @@ void bench_instance_free(struct ms_instance *inst);
 double bench_limit(void);
 double bench_hot_order0_cached(void);
 double bench_hot_locked_floor(void);
+double bench_hot_claim_floor(void);
 double bench_hot_order0_nocache(void);
 double bench_fill_drain(void);
 double bench_mixed(void);
