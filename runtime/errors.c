@@ -1,5 +1,5 @@
-/* Names of the error codes (enum ms_err). */
-#include "metaslot/ms.h"
+/* Names of the error codes (enum ms_err), and the way to the panic hook. */
+#include "internal.h"
 
 const char *ms_strerror(int err)
 {
@@ -20,4 +20,10 @@ const char *ms_strerror(int err)
 	case MS_EOVERFLOW: return "MS_EOVERFLOW: refcount would overflow";
 	default: return "MS_E?: unknown error code";
 	}
+}
+
+void ms_panic(const struct ms_instance *inst, const char *what, uint64_t pfn, uint64_t value)
+{
+	inst->platform.panic(what, pfn, value);
+	__builtin_trap();
 }

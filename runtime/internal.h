@@ -49,11 +49,21 @@ static inline struct meta_slot *ms_slot(const struct ms_instance *inst, uint64_t
 	return &inst->slots[pfn - inst->base_pfn];
 }
 
-/* Broken internal invariant: the platform's panic hook, which never returns. */
-#define MS_ASSERT(inst, cond, what, pfn, value)                                   \
-	do {                                                                      \
-		if (__builtin_expect(!(cond), 0))                                 \
-			(inst)->platform.panic((what), (uint64_t)(pfn), (uint64_t)(value)); \
+/*
+ * Internal corruption: calls the platform's panic hook, which must not
+ * return; if it does anyway, the CPU traps (an invalid-opcode exception)
+ * instead of running on over corrupt state.  Cold, out of line and
+ * noreturn: the fast paths that check invariants keep nothing alive across
+ * the call.
+ */
+__attribute__((noreturn, cold)) void ms_panic(const struct ms_instance *inst, const char *what,
+					      uint64_t pfn, uint64_t value);
+
+/* Broken internal invariant: ms_panic. */
+#define MS_ASSERT(inst, cond, what, pfn, value)                                     \
+	do {                                                                        \
+		if (__builtin_expect(!(cond), 0))                                   \
+			ms_panic((inst), (what), (uint64_t)(pfn), (uint64_t)(value)); \
 	} while (0)
 
 static inline unsigned long ms_irq_save(const struct ms_instance *inst)

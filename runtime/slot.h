@@ -48,8 +48,8 @@ static inline uint32_t ms_slot_claim(struct ms_instance *inst, uint64_t pfn, uns
 	uint32_t expected = MS_UNUSED;
 
 	if (!meta_slot_refcount_cas(slot, &expected, 1))
-		inst->platform.panic("claim: frame not free (double hand-out or corrupt list)",
-				      pfn, expected);
+		ms_panic(inst, "claim: frame not free (double hand-out or corrupt list)", pfn,
+			 expected);
 	meta_slot_vtable_store(slot, 0);
 	uint32_t guard = ms_slot_clear_guard(slot);
 	if (guard & META_SLOT_META_GUARD_POISONED)
@@ -107,7 +107,7 @@ static inline bool ms_slot_release_stale(struct ms_instance *inst, struct meta_s
 		return false;
 	uint32_t expected = MS_UNUSED;
 	if (!meta_slot_refcount_cas(slot, &expected, 1))
-		inst->platform.panic("free: stale release could not be undone", MS_NONE, expected);
+		ms_panic(inst, "free: stale release could not be undone", MS_NONE, expected);
 	return true;
 }
 

@@ -10,6 +10,7 @@
  * at metadata afterwards, never calls the allocator again.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,6 +163,29 @@ START_TEST(test_faults_free_refcount_changed)
 	expect_panic(alloc_pfn(2, 0), "claim: frame not free");
 	ck_assert_uint_eq(panic_pfn, BASE + 4);
 	ck_assert_uint_eq(panic_value, 1);
+}
+END_TEST
+
+/* A hook that breaks the contract: it returns. */
+static void returning_panic(const char *what, uint64_t pfn, uint64_t value)
+{
+	panic_what = what;
+	panic_pfn = pfn;
+	panic_value = value;
+}
+
+/* Regression: a panic hook that returned let the failed claim run on and
+ * hand out a frame that was not free.  Now the runtime traps (SIGILL). */
+START_TEST(test_faults_panic_hook_that_returns_traps)
+{
+	struct ms_alloc_opts opts = {.order = 2, .flags = MS_ALLOC_NOZERO};
+	struct ms_handle handle;
+
+	fx_inst.platform.panic = returning_panic;
+	meta_slot_refcount_store(fx_slot(&fx_inst, BASE + 4), 1);
+	int err = ms_alloc(&fx_inst, &opts, &handle);
+	ck_abort_msg("ms_alloc ran on after the panic hook returned: %d, pfn 0x%llx, panic '%s'",
+		     err, (unsigned long long)handle.pfn, panic_what ? panic_what : "(none)");
 }
 END_TEST
 
@@ -481,6 +505,7 @@ Suite *faults_suite(void)
 	tcase_add_test(lists, test_faults_link_outside_span_panics);
 	tcase_add_test(lists, test_faults_free_order_changed);
 	tcase_add_test(lists, test_faults_free_refcount_changed);
+	tcase_add_test_raise_signal(lists, test_faults_panic_hook_that_returns_traps, SIGILL);
 	tcase_add_test(lists, test_faults_free_flag_cleared);
 	tcase_add_test(lists, test_faults_tail_marked_free_is_detected);
 	tcase_add_test(lists, test_faults_allocated_flag_cleared);

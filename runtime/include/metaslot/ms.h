@@ -32,7 +32,8 @@
  * Errors: caller mistakes return a negative enum ms_err value and change
  * nothing; ms_strerror() names it.  Internal corruption (a failed claim CAS,
  * broken lists, refcount underflow) calls platform->panic, which must not
- * return.
+ * return (a hook that returns anyway meets a trap instruction: the CPU's
+ * invalid-opcode exception, SIGILL hosted, rather than corrupt state).
  */
 #ifndef METASLOT_MS_H
 #define METASLOT_MS_H
@@ -114,7 +115,8 @@ const char *ms_strerror(int err);
  *                        first and last frames map exactly one block's length
  *                        apart is zeroed with one memset; any other block
  *                        frame by frame.
- *  panic                 (required) internal corruption; must not return.
+ *  panic                 (required) internal corruption; must not return
+ *                        (if it does, the runtime traps).
  *  memset                (required) used for zeroing.
  *  spin_wait             (optional) called now and then while spinning on a
  *                        lock; hosted builds yield, kernels leave it NULL.
