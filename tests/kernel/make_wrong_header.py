@@ -1,9 +1,12 @@
 """Write a deliberately wrong copy of the generated meta_slot.h.
 
 The copy declares `generation` before `refcount` (so the two swap offsets,
-32 <-> 36) and drops the compile-time layout checks that would otherwise
-reject it, so the only thing left to catch the mismatch is the kernel's boot
-layout check against meta_slot_members.h (copied unchanged).
+32 <-> 36), ends struct meta_slot with one more member (so the struct grows
+from 64 to 72 bytes while every schema member keeps its offset: only the
+check of the struct's own size can see that), and drops the compile-time
+layout checks that would otherwise reject it, so the only thing left to
+catch the mismatches is the kernel's boot layout check against
+meta_slot_members.h (copied unchanged).
 
 usage: make_wrong_header.py GEN_DIR OUT_DIR
 """
@@ -16,6 +19,7 @@ import sys
 from pathlib import Path
 
 SWAP = ("refcount", "generation")
+EXTRA_MEMBER = "\tuint64_t wrong_on_purpose_tail;"
 MACRO_DEF = re.compile(r"#\s*define\s+(\w+)\(")
 
 
@@ -36,7 +40,8 @@ def layout_check_macros(lines: list[str]) -> set[str]:
 
 def is_layout_check(line: str, macros: set[str]) -> bool:
     stripped = line.strip()
-    if stripped.startswith("_Static_assert(") and "offsetof" in stripped:
+    if stripped.startswith("_Static_assert(") and ("offsetof" in stripped
+                                                  or "sizeof(struct meta_slot)" in stripped):
         return True
     return any(stripped.startswith(name + "(") for name in macros)
 
@@ -52,13 +57,20 @@ def wrong_header(text: str) -> str:
         raise SystemExit(f"make_wrong_header: declarations of {SWAP} not found")
     a, b = where[SWAP[0]], where[SWAP[1]]
     lines[a], lines[b] = lines[b], lines[a]
+    try:
+        start = lines.index("struct meta_slot {")
+        end = lines.index("};", start)
+    except ValueError:
+        raise SystemExit("make_wrong_header: the definition of struct meta_slot was not found")
+    lines.insert(end, EXTRA_MEMBER)
     macros = layout_check_macros(lines)
     kept = [line for i, line in enumerate(lines)
             if not is_layout_check(line, macros)
             or (i > 0 and lines[i - 1].rstrip().endswith("\\"))]  # inside a #define
     if len(kept) == len(lines):
         raise SystemExit("make_wrong_header: no layout check lines found to drop")
-    banner = "/* WRONG ON PURPOSE: refcount and generation swapped (kernel wrong-header test). */"
+    banner = ("/* WRONG ON PURPOSE: refcount and generation swapped, struct grown"
+              " (kernel wrong-header test). */")
     return banner + "\n" + "\n".join(kept)
 
 
