@@ -56,16 +56,40 @@ def test_corpus_case(name, monkeypatch, capsys):
                                   f"{name}/new.yaml"), change
 
 
+# What each kind of change is when the diff runs the other way; kinds not
+# named here are their own inverse (an offset, an order, a doc, ...).
+INVERSE = {"member-added": "member-removed", "bits-added": "bits-removed",
+           "constant-added": "constant-removed", "flag-added": "flag-removed",
+           "flag-bit-added": "flag-bit-removed", "flag-set-added": "flag-set-removed",
+           "op-added": "op-removed", "reserved-grown": "reserved-shrunk",
+           "target-added": "target-removed"}
+INVERSE.update({removed: added for added, removed in list(INVERSE.items())})
+# A rename names the new name, which the other way round is the old one.
+RENAMES = {"member-renamed", "bits-renamed"}
+
+
+def _kind(what: str, subject: str) -> tuple[str, str]:
+    return what, "(renamed)" if what in RENAMES else subject
+
+
+def _reversed_kind(what: str, subject: str) -> tuple[str, str]:
+    return _kind(INVERSE.get(what, what), subject)
+
+
 # Cases whose OLD is a schema (a layout JSON's reverse is covered by the schema cases).
 REVERSIBLE = [name for name in CASES if not json.loads(
     (CORPUS / name / "case.json").read_text())["old"].endswith(".json")]
 
 
 @pytest.mark.parametrize("name", REVERSIBLE)
-def test_corpus_reverse_never_crashes(name, monkeypatch, capsys):
-    """NEW -> OLD is classified too (a carve reversed is a removal, and so on)."""
+def test_corpus_reverse_is_the_inverse(name, monkeypatch, capsys):
+    """NEW -> OLD is classified too: every change comes back as its inverse (a carve
+    reversed is a removal, and so on), on the same subject."""
     case = json.loads((CORPUS / name / "case.json").read_text())
     status, result = _diff(monkeypatch, capsys, f"{name}/new.yaml", str(Path(name, case["old"])))
+    # Every forward change comes back as its inverse, on the same subject.
+    expected = sorted(_reversed_kind(*line.split()[1:3]) for line in case["changes"])
+    assert sorted(_kind(c["what"], c["subject"]) for c in result["changes"]) == expected, result
     forward = {c.split()[0] for c in case["changes"]}
     backward = {c["class"] for c in result["changes"]}
     if "compatible" in forward and "breaking" not in forward:
