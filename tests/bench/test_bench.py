@@ -77,6 +77,22 @@ def test_ratio_is_median_over_limit_of_the_same_run(quick_run):
             assert row["ratio"] == pytest.approx(row["median_ns"] / limit_ns, rel=2e-3, abs=2e-3)
 
 
+def test_printed_table_says_what_the_json_says(quick_run):
+    """Each row of the printed table carries the JSON's figures (to the table's two
+    decimals): a wrong ratio or speedup column would mislead whoever reads only it."""
+    results, table = quick_run
+    printed = {line.split()[0]: line.split()[1:] for line in table.splitlines()[2:] if line.split()}
+    for row in results["rows"]:
+        cells = printed[row["name"]]
+        assert len(cells) == 6, (row["name"], cells)
+        for cell, field in zip(cells, ("median_ns", "min_ns", "max_ns", "limit_ns", "ratio",
+                                       "speedup")):
+            if row[field] is None:
+                assert cell == "-", (row["name"], field, cell)
+            else:
+                assert float(cell) == pytest.approx(row[field], abs=0.006), (row["name"], field)
+
+
 def test_speedup_compares_with_the_one_thread_row(quick_run):
     results, _ = quick_run
     rows = by_name(results)
