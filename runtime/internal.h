@@ -51,8 +51,8 @@ static inline struct meta_slot *ms_slot(const struct ms_instance *inst, uint64_t
 
 /*
  * Internal corruption: calls the platform's panic hook, which must not
- * return; if it does anyway, the CPU traps (an invalid-opcode exception)
- * instead of running on over corrupt state.  Cold, out of line and
+ * return; if it does anyway, the CPU traps (__builtin_trap: ud2 on x86,
+ * brk on arm64) instead of running on over corrupt state.  Cold, out of line and
  * noreturn: the fast paths that check invariants keep nothing alive across
  * the call.
  */

@@ -84,7 +84,7 @@ def test_memory_smaller_than_the_image_is_refused_at_once() -> None:
         if fields and fields[0] == "LOAD":
             end = max(end, int(fields[3], 16) + int(fields[5], 16))
     assert end > 1 << 20
-    for mem in ("1M", f"{(end >> 10) - 1}K"):
+    for mem in ("1M", f"{(end >> 10) - 1}K", "0.9M", "1048576b", "size=1M"):
         start = time.monotonic()
         result = subprocess.run([str(REPO / "kernel" / "qemu-run"), str(image), mem, "120"],
                                 capture_output=True, text=True, timeout=60)
@@ -92,6 +92,12 @@ def test_memory_smaller_than_the_image_is_refused_at_once() -> None:
         assert f"MEM {mem} is less than the image needs" in result.stderr
         assert f"give at least {(end + (1 << 20) - 1) >> 20}M" in result.stderr
         assert time.monotonic() - start < 10
+    # Sizes are decimal, as QEMU reads them: 08M is 8 MiB (not an octal error), and
+    # 0 is QEMU's default size, not zero bytes.
+    for mem in ("08M", "0"):
+        result = subprocess.run([str(REPO / "kernel" / "qemu-run"), str(image), mem, "120"],
+                                capture_output=True, text=True, timeout=150)
+        assert result.returncode == 0, (mem, result.returncode, result.stderr)
 
 
 def test_a_long_command_line_keeps_its_options() -> None:

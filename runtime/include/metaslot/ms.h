@@ -32,8 +32,8 @@
  * Errors: caller mistakes return a negative enum ms_err value and change
  * nothing; ms_strerror() names it.  Internal corruption (a failed claim CAS,
  * broken lists, refcount underflow) calls platform->panic, which must not
- * return (a hook that returns anyway meets a trap instruction: the CPU's
- * invalid-opcode exception, SIGILL hosted, rather than corrupt state).
+ * return (a hook that returns anyway meets a trap instruction rather than
+ * corrupt state: ud2 on x86, SIGILL hosted; brk on arm64, SIGTRAP hosted).
  */
 #ifndef METASLOT_MS_H
 #define METASLOT_MS_H
