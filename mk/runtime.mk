@@ -86,26 +86,43 @@ $(RUNTIME_LIB): $(RUNTIME_hosted_LIB)
 .PHONY: runtime
 runtime: $(RUNTIME_LIB)
 
-# Every library source compiles as the kernel compiles it, and the objects
-# need nothing from outside the runtime (no libc, no libgcc).
-RUNTIME_FS_OBJS := $(patsubst runtime/%.c,$(RUNTIME_OUT)/freestanding/%.o,$(RUNTIME_LIB_SRCS))
+# Every library source compiles as a kernel compiles it (no FPU or vector
+# registers), for each ABI the generated header supports, and the objects
+# need nothing from outside the runtime (no libc, no libgcc): x86_64 with the
+# kernel's own flags, i386 (gcc -m32) and aarch64 (clang).  One exception:
+# without x87 or SSE, gcc cannot load or store 8 bytes atomically on i386 and
+# calls __atomic_load_8 / __atomic_store_8, which an i386 embedder supplies
+# (with cmpxchg8b, as libatomic does).
+RUNTIME_FS_ALLOWED_i386 := __atomic_load_8 __atomic_store_8
+RUNTIME_FS_COMMON := -O2 -ffreestanding -nostdlib -fno-pic -fno-stack-protector -mgeneral-regs-only
+RUNTIME_FS_x86_64 := $(CC) $(RUNTIME_FREESTANDING)
+RUNTIME_FS_i386 := $(CC) -m32 $(RUNTIME_FS_COMMON) -Wno-psabi
+RUNTIME_FS_aarch64 := clang --target=aarch64-linux-gnu $(RUNTIME_FS_COMMON)
+RUNTIME_FS_TARGETS := x86_64 i386 aarch64
 
-$(RUNTIME_OUT)/freestanding/%.o: runtime/%.c | $(RUNTIME_GEN_DEP)
-	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) $(RUNTIME_FREESTANDING) -MMD -MP -Iruntime/include -Iruntime -I$(RUNTIME_GEN_INC) -c $< -o $@
+define RUNTIME_FS_TARGET
+RUNTIME_FS_$(1)_OBJS := $$(patsubst runtime/%.c,$$(RUNTIME_OUT)/freestanding-$(1)/%.o,$$(RUNTIME_LIB_SRCS))
 
--include $(RUNTIME_FS_OBJS:.o=.d)
+$$(RUNTIME_OUT)/freestanding-$(1)/%.o: runtime/%.c | $$(RUNTIME_GEN_DEP)
+	@mkdir -p $$(@D)
+	$$(RUNTIME_FS_$(1)) $$(CSTD) $$(WARN) -MMD -MP -Iruntime/include -Iruntime -I$$(RUNTIME_GEN_INC) -c $$< -o $$@
 
-$(RUNTIME_OUT)/freestanding/runtime.o: $(RUNTIME_FS_OBJS)
-	ld -r -o $@ $^
+-include $$(RUNTIME_FS_$(1)_OBJS:.o=.d)
+
+.PHONY: test-runtime-freestanding-$(1)
+test-runtime-freestanding-$(1): $$(RUNTIME_FS_$(1)_OBJS)
+	@undefined="$$$$(nm -u $$^ | awk 'NF == 2 {print $$$$2}' | sort -u | \
+		comm -23 - <(nm --defined-only $$^ | awk 'NF == 3 {print $$$$3}' | sort -u) | \
+		comm -23 - <(printf '%s\n' $$(RUNTIME_FS_ALLOWED_$(1)) | sort -u))"; \
+	if [ -n "$$$$undefined" ]; then \
+		echo "runtime: freestanding $(1) build needs outside symbols:" $$$$undefined >&2; exit 1; \
+	fi; \
+	echo "runtime: freestanding $(1) build OK ($$(words $$^) objects, no outside symbols$$(if $$(RUNTIME_FS_ALLOWED_$(1)), but $$(RUNTIME_FS_ALLOWED_$(1))))"
+endef
+$(foreach target,$(RUNTIME_FS_TARGETS),$(eval $(call RUNTIME_FS_TARGET,$(target))))
 
 .PHONY: test-runtime-freestanding
-test-runtime-freestanding: $(RUNTIME_OUT)/freestanding/runtime.o
-	@undefined="$$(nm -u $< | awk '{print $$2}')"; \
-	if [ -n "$$undefined" ]; then \
-		echo "runtime: freestanding build needs outside symbols: $$undefined" >&2; exit 1; \
-	fi; \
-	echo "runtime: freestanding build OK ($(words $(RUNTIME_FS_OBJS)) objects, no undefined symbols)"
+test-runtime-freestanding: $(foreach target,$(RUNTIME_FS_TARGETS),test-runtime-freestanding-$(target))
 
 .PHONY: test-runtime-lint
 test-runtime-lint: $(RUNTIME_GEN_DEP)

@@ -93,8 +93,11 @@ START_TEST(test_observe_fragmentation)
 	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO | MS_ALLOC_NOCACHE, &handle), MS_OK);
 	ms_fragmentation(&fx_inst, &frag);
 	ck_assert_int_eq(frag.largest_free_order, 9);
-	ck_assert_uint_eq(frag.unusable_free_permille[0], 0);
-	ck_assert_uint_eq(frag.unusable_free_permille[1], 1000 * 1 / 1023);
+	/* Below order k, the blocks of orders 0..k-1 (2^k - 1 frames) are unusable. */
+	for (unsigned order = 0; order <= 10; order++)
+		ck_assert_uint_eq(frag.unusable_free_permille[order],
+				  ((1u << order) - 1) * 1000 / 1023);
+	ck_assert_uint_eq(frag.unusable_free_permille[9], 499); /* 511000 / 1023 */
 	ck_assert_uint_eq(frag.unusable_free_permille[10], 1000);
 }
 END_TEST
