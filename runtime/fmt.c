@@ -38,14 +38,32 @@ void ms_text_padded(struct ms_text *text, const char *str, unsigned width)
 	ms_text_str(text, str);
 }
 
+uint64_t ms_div_u64(uint64_t n, uint64_t d, uint64_t *remainder)
+{
+	uint64_t quotient = 0, rest = 0;
+
+	for (int bit = 63; bit >= 0; bit--) {
+		rest = rest << 1 | (n >> bit & 1);
+		if (rest >= d) {
+			rest -= d;
+			quotient |= UINT64_C(1) << bit;
+		}
+	}
+	if (remainder != NULL)
+		*remainder = rest;
+	return quotient;
+}
+
 void ms_text_u64(struct ms_text *text, uint64_t value, unsigned width)
 {
 	char digits[24];
 	unsigned nr_digits = 0;
 
 	do {
-		digits[sizeof(digits) - 2 - nr_digits++] = (char)('0' + value % 10);
-		value /= 10;
+		uint64_t digit;
+
+		value = ms_div_u64(value, 10, &digit);
+		digits[sizeof(digits) - 2 - nr_digits++] = (char)('0' + digit);
 	} while (value != 0);
 	digits[sizeof(digits) - 1] = '\0';
 	ms_text_padded(text, &digits[sizeof(digits) - 1 - nr_digits], width);

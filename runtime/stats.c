@@ -51,23 +51,6 @@ void ms_stats(struct ms_instance *inst, struct ms_stats *out)
  * blocks {order 0: 4, order 2: 1} = 8 frames; for k = 1 the 4 order-0 frames
  * are unusable, 500 permille; for k = 3 all are, 1000 permille.
  */
-/* n / d (d below 2^63) by shift and subtract: a variable 64-bit division
- * compiles to a call of libgcc's __udivdi3 on i386, which a kernel need
- * not link.  Not on any hot path. */
-static uint64_t div_u64(uint64_t n, uint64_t d)
-{
-	uint64_t quotient = 0, remainder = 0;
-
-	for (int bit = 63; bit >= 0; bit--) {
-		remainder = remainder << 1 | (n >> bit & 1);
-		if (remainder >= d) {
-			remainder -= d;
-			quotient |= UINT64_C(1) << bit;
-		}
-	}
-	return quotient;
-}
-
 void ms_fragmentation(struct ms_instance *inst, struct ms_frag *out)
 {
 	struct ms_stats stats;
@@ -90,7 +73,7 @@ void ms_fragmentation(struct ms_instance *inst, struct ms_frag *out)
 		out->unusable_free_permille[order] =
 			stats.nr_free == 0
 				? 0
-				: (unsigned)div_u64((stats.nr_free - usable) * 1000, stats.nr_free);
+				: (unsigned)ms_div_u64((stats.nr_free - usable) * 1000, stats.nr_free, NULL);
 	}
 }
 

@@ -1,7 +1,10 @@
 /* Observability: totals, the buddyinfo dump, fragmentation, the checker. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "helpers.h"
 
 static void setup(void)
@@ -102,6 +105,38 @@ START_TEST(test_observe_fragmentation)
 }
 END_TEST
 
+/* The dumps' decimal and division helpers (written without a 64-bit
+ * division, for i386 kernels) against the C library's. */
+START_TEST(test_observe_decimal_text_and_division)
+{
+	static const uint64_t values[] = {0, 7, 10, 99, 4096, 1234567890123ull,
+					  UINT64_C(9999999999999999999), UINT64_MAX};
+	static const uint64_t divisors[] = {1, 3, 10, 1000, 1023, UINT64_C(1) << 62};
+
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		char got[32], want[32];
+		struct ms_text text;
+
+		ms_text_init(&text, got, sizeof(got));
+		ms_text_u64(&text, values[i], 0);
+		snprintf(want, sizeof(want), "%" PRIu64, values[i]);
+		ck_assert_str_eq(got, want);
+		for (size_t j = 0; j < sizeof(divisors) / sizeof(divisors[0]); j++) {
+			uint64_t remainder = 1;
+
+			ck_assert_uint_eq(ms_div_u64(values[i], divisors[j], &remainder),
+					  values[i] / divisors[j]);
+			ck_assert_uint_eq(remainder, values[i] % divisors[j]);
+		}
+	}
+	char got[32];
+	struct ms_text text;
+	ms_text_init(&text, got, sizeof(got));
+	ms_text_u64(&text, UINT64_MAX, 0);
+	ck_assert_str_eq(got, "18446744073709551615");
+}
+END_TEST
+
 START_TEST(test_observe_check_finds_broken_link)
 {
 	struct ms_handle handle;
@@ -167,6 +202,7 @@ Suite *observe_suite(void)
 	tcase_add_test(stats, test_observe_totals);
 	tcase_add_test(stats, test_observe_buddyinfo_dump);
 	tcase_add_test(stats, test_observe_fragmentation);
+	tcase_add_test(stats, test_observe_decimal_text_and_division);
 	tcase_add_test(invariants, test_observe_check_finds_broken_link);
 	tcase_add_test(invariants, test_observe_check_finds_overlap);
 	tcase_add_test(invariants, test_observe_check_finds_lost_frame);
