@@ -98,6 +98,12 @@ static inline bool ms_slot_reset_free_clean(struct meta_slot *slot)
  * free puts the count back (no one else can claim a block that is on no list
  * and in no cache; the owner's own calls meanwhile see REFCOUNT_UNUSED and
  * fail with MS_EDOUBLEFREE, changing nothing) and reports a double free.
+ * This, and the claim's read of the generation, rely on every hand-off from
+ * a release to the next claim passing through a lock (a per-CPU cache's or
+ * the instance's): the release CAS comes before the release's generation
+ * store, so a claim that synchronised with the refcount alone would not see
+ * the new generation.  A lock-free hand-off would need its own release and
+ * acquire, or the generation moved before the refcount.
  * Returns whether the release was stale and undone.
  */
 static inline bool ms_slot_release_stale(struct ms_instance *inst, struct meta_slot *slot,
