@@ -182,6 +182,53 @@ START_TEST(test_buddy_zone_fallback)
 }
 END_TEST
 
+/* The second pass of ms_alloc_zones, not the first, drains caches: a zone
+ * whose frames all sit in another CPU's cache yields to the next zone. */
+START_TEST(test_buddy_zone_fallback_before_draining_caches)
+{
+	static struct ms_instance dma;
+	struct ms_zonelist zones = {.nr_instances = 2, .instances = {&fx_inst, &dma}};
+	struct ms_alloc_opts opts = {.order = 0, .flags = MS_ALLOC_NOZERO};
+	struct ms_instance *from = NULL;
+	struct ms_handle handles[4], handle;
+	struct ms_stats stats;
+
+	fx_setup_extra(&dma, 0x10, 0x20);
+	ck_assert_int_eq(ms_add_range(&dma, 0x10, 0x20), MS_OK);
+	ck_assert_int_eq(ms_add_range(&fx_inst, 0x1000, 4), MS_OK);
+	ms_hosted_set_cpu(1);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handles[i]), MS_OK);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(ms_free(&fx_inst, handles[i].pfn, 0), MS_OK);
+	ms_hosted_set_cpu(0);
+	ck_assert_int_eq(ms_alloc_zones(&zones, &opts, &handle, &from), MS_OK);
+	ck_assert_ptr_eq(from, &dma);
+	ms_stats(&fx_inst, &stats);
+	ck_assert_uint_eq(stats.nr_cached, 4); /* CPU 1's cache untouched */
+	fx_assert_consistent(&fx_inst);
+	fx_assert_consistent(&dma);
+}
+END_TEST
+
+/* A range beyond MS_MAX_RANGES is refused and changes nothing. */
+START_TEST(test_buddy_range_limit)
+{
+	struct ms_stats before, after;
+
+	for (uint64_t i = 0; i < MS_MAX_RANGES; i++)
+		ck_assert_int_eq(ms_add_range(&fx_inst, 0x1000 + 2 * i, 1), MS_OK);
+	ck_assert_uint_eq(fx_inst.nr_ranges, MS_MAX_RANGES);
+	ms_stats(&fx_inst, &before);
+	ck_assert_int_eq(ms_add_range(&fx_inst, 0x1000 + 2 * MS_MAX_RANGES, 1), MS_EINVAL);
+	ms_stats(&fx_inst, &after);
+	ck_assert_uint_eq(fx_inst.nr_ranges, MS_MAX_RANGES);
+	ck_assert_uint_eq(after.nr_free, before.nr_free);
+	ck_assert_uint_eq(after.nr_free, MS_MAX_RANGES);
+	fx_assert_consistent(&fx_inst);
+}
+END_TEST
+
 START_TEST(test_buddy_metadata_helpers)
 {
 	size_t nr_bytes = 0;
@@ -215,7 +262,9 @@ Suite *buddy_suite(void)
 	tcase_add_test(ranges, test_buddy_every_order_aligned_at_odd_start);
 	tcase_add_test(ranges, test_buddy_adjacent_ranges_coalesce);
 	tcase_add_test(ranges, test_buddy_holes_never_handed_out);
+	tcase_add_test(ranges, test_buddy_range_limit);
 	tcase_add_test(zones, test_buddy_zone_fallback);
+	tcase_add_test(zones, test_buddy_zone_fallback_before_draining_caches);
 	suite_add_tcase(suite, core);
 	suite_add_tcase(suite, ranges);
 	suite_add_tcase(suite, zones);

@@ -176,6 +176,21 @@ START_TEST(test_lifecycle_partly_backed_block_zeroed_where_mapped)
 }
 END_TEST
 
+/* The mirror case: the head frame is not mapped, so the block is zeroed frame
+ * by frame, and its mapped frames, the last included, must all be zeroed. */
+START_TEST(test_lifecycle_block_mapped_from_its_middle_zeroed)
+{
+	struct ms_handle handle;
+
+	ms_hosted_set_backing(backing + 4 * META_SLOT_PAGE_SIZE, BASE + 4, 4);
+	ck_assert_int_eq(fx_alloc(&fx_inst, 3, MS_ALLOC_NOCACHE, &handle), MS_OK);
+	ck_assert_uint_eq(handle.pfn, BASE);
+	ck_assert(all_bytes(frame_bytes(BASE), 4 * META_SLOT_PAGE_SIZE, 0xaa));
+	ck_assert(all_bytes(frame_bytes(BASE + 4), 4 * META_SLOT_PAGE_SIZE, 0));
+	ms_hosted_set_backing(backing, BASE, FRAMES);
+}
+END_TEST
+
 START_TEST(test_lifecycle_page_table_forces_zero)
 {
 	struct ms_alloc_opts opts = {.order = 0, .flags = MS_ALLOC_NOZERO,
@@ -576,6 +591,7 @@ Suite *lifecycle_suite(void)
 	tcase_add_test(epoch, test_lifecycle_handle_stale_during_reclaim);
 	tcase_add_test(epoch, test_lifecycle_zeroed_by_default);
 	tcase_add_test(epoch, test_lifecycle_partly_backed_block_zeroed_where_mapped);
+	tcase_add_test(epoch, test_lifecycle_block_mapped_from_its_middle_zeroed);
 	tcase_add_test(epoch, test_lifecycle_page_table_forces_zero);
 	tcase_add_test_raise_signal(epoch, test_lifecycle_corrupt_claim_panics, SIGABRT);
 	tcase_add_test(refs, test_lifecycle_last_put_runs_hook_once);

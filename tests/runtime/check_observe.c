@@ -105,6 +105,39 @@ START_TEST(test_observe_fragmentation)
 }
 END_TEST
 
+/* Cached frames are free frames of order 0: one order-0 allocation refills
+ * this CPU's cache with a whole order-6 block (64 frames), keeps 63. */
+START_TEST(test_observe_fragmentation_counts_cached_frames)
+{
+	struct ms_frag frag;
+	struct ms_handle handle;
+	struct ms_stats stats;
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handle), MS_OK);
+	ms_stats(&fx_inst, &stats);
+	ck_assert_uint_eq(stats.nr_free, 1023);
+	ck_assert_uint_eq(stats.nr_cached, 63);
+	ms_fragmentation(&fx_inst, &frag);
+	ck_assert_int_eq(frag.largest_free_order, 9);
+	ck_assert_uint_eq(frag.unusable_free_permille[0], 0);
+	ck_assert_uint_eq(frag.unusable_free_permille[1], 61); /* 63 * 1000 / 1023 */
+}
+END_TEST
+
+/* A dump into too small a buffer stops one byte short of its end, with the
+ * NUL inside: nothing past buf[buf_bytes - 1] is written. */
+START_TEST(test_observe_dump_stays_in_its_buffer)
+{
+	char buf[64];
+
+	memset(buf, '#', sizeof(buf));
+	ck_assert_int_eq(ms_dump(&fx_inst, buf, 20), MS_ENOSPC);
+	ck_assert_uint_eq(strlen(buf), 19);
+	for (size_t i = 20; i < sizeof(buf); i++)
+		ck_assert_int_eq(buf[i], '#');
+}
+END_TEST
+
 /* The dumps' decimal and division helpers (written without a 64-bit
  * division, for i386 kernels) against the C library's. */
 START_TEST(test_observe_decimal_text_and_division)
@@ -203,6 +236,8 @@ Suite *observe_suite(void)
 	tcase_add_test(stats, test_observe_buddyinfo_dump);
 	tcase_add_test(stats, test_observe_fragmentation);
 	tcase_add_test(stats, test_observe_decimal_text_and_division);
+	tcase_add_test(stats, test_observe_fragmentation_counts_cached_frames);
+	tcase_add_test(stats, test_observe_dump_stays_in_its_buffer);
 	tcase_add_test(invariants, test_observe_check_finds_broken_link);
 	tcase_add_test(invariants, test_observe_check_finds_overlap);
 	tcase_add_test(invariants, test_observe_check_finds_lost_frame);
