@@ -78,31 +78,67 @@ def test_x32_is_refused_though_it_defines_x86_64(generated, tmp_path):
     assert "x32 (ILP32 on x86_64) is not a supported target" in result.stderr
 
 
-def _orders_by_function(header):
+def _accessor_bodies(header):
+    """Each function of the preprocessed header: the memory orders it names and the
+    C11 atomic functions it calls, in order."""
     text = subprocess.run(["gcc", "-E", "-P", "-std=c11", "-nostdinc", "-undef",
                            "-D__x86_64__=1", f"-I{FAKE_LIBC}", "-D__attribute__(x)=", str(header)],
                           check=True, capture_output=True, text=True).stdout
     ast = c_parser.CParser().parse(text)
     found = {}
 
-    class Orders(c_ast.NodeVisitor):
+    class Body(c_ast.NodeVisitor):
         def __init__(self):
-            self.names = []
+            self.orders = []
+            self.calls = []
 
         def visit_ID(self, node):
             if node.name.startswith("memory_order_"):
-                self.names.append(node.name[len("memory_order_"):])
+                self.orders.append(node.name[len("memory_order_"):])
+
+        def visit_FuncCall(self, node):
+            if isinstance(node.name, c_ast.ID) and node.name.name.startswith("atomic_"):
+                self.calls.append(node.name.name)
+            self.generic_visit(node)
 
     for node in ast.ext:
         if isinstance(node, c_ast.FuncDef):
-            visitor = Orders()
+            visitor = Body()
             visitor.visit(node.body)
-            found[node.decl.name] = visitor.names
+            found[node.decl.name] = visitor
     return found
 
 
 def test_accessors_use_exactly_the_schema_orders(generated):
-    assert _orders_by_function(generated / "meta_slot.h") == ORDERS
+    bodies = _accessor_bodies(generated / "meta_slot.h")
+    assert {name: body.orders for name, body in bodies.items()} == ORDERS
+
+
+def test_accessors_call_the_c11_operation_they_are_named_after(generated):
+    """A cas accessor is a strong compare-exchange: a weak one may fail spuriously on
+    LL/SC machines (aarch64), and the runtime's claim would take that for a frame that
+    is not free."""
+    bodies = _accessor_bodies(generated / "meta_slot.h")
+    expected = {"load": ["atomic_load_explicit"], "store": ["atomic_store_explicit"],
+                "cas": ["atomic_compare_exchange_strong_explicit"],
+                "fetch_add": ["atomic_fetch_add_explicit"],
+                "fetch_sub": ["atomic_fetch_sub_explicit"],
+                "fetch_or": ["atomic_fetch_or_explicit"],
+                "fetch_and": ["atomic_fetch_and_explicit"],
+                "get": ["atomic_load_explicit"]}
+    checked = 0
+    for name, body in bodies.items():
+        op = next((op for op in sorted(expected, key=len, reverse=True)
+                   if name.endswith("_" + op)), None)
+        if op is not None:
+            assert body.calls == expected[op], (name, body.calls)
+            checked += 1
+        elif name.endswith("_set"):  # bit setters: load, then a compare-exchange loop
+            assert body.calls[0] == "atomic_load_explicit", (name, body.calls)
+            assert set(body.calls[1:]) <= {"atomic_compare_exchange_weak_explicit",
+                                           "atomic_compare_exchange_strong_explicit"}, body.calls
+            checked += 1
+    assert checked == len(ORDERS)
 
 
 def test_bit_setters_never_lose_a_neighbouring_update(generated, tmp_path):

@@ -508,6 +508,30 @@ def test_outputs_land_only_in_the_requested_directory(tmp_path):
         ["s.h", "s.layout.json", "s_members.h"], "no temporary file may be left behind"
 
 
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)],
+                         ids=["umask-022", "umask-077", "umask-002"])
+def test_outputs_get_the_mode_the_umask_gives_new_files(umask, mode, tmp_path):
+    """Outputs are staged in a private temporary file and renamed into place; they must
+    still end up with the mode any new file gets (0666 less the umask), readable by the
+    build that includes them, as with `cc -o` or a shell redirection."""
+    (tmp_path / "schema.yaml").write_bytes(SMALL)
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    runs = [["generate", "schema.yaml", "-o", "out"],
+            ["report", "schema.yaml", "-o", "report.txt"],
+            ["diff", "schema.yaml", "schema.yaml", "-o", "diff.txt"]]
+    (tmp_path / "out").mkdir()
+    for args in runs:
+        result = subprocess.run([str(SLOTGEN), *args], cwd=tmp_path, env=env, text=True,
+                                capture_output=True, timeout=120,
+                                preexec_fn=lambda: os.umask(umask))
+        assert result.returncode == 0, result.stderr
+    outputs = [*(tmp_path / "out").iterdir(), tmp_path / "report.txt", tmp_path / "diff.txt"]
+    assert len(outputs) == 5
+    for path in outputs:
+        assert path.stat().st_mode & 0o777 == mode, (path.name, oct(path.stat().st_mode))
+
+
 @pytest.mark.parametrize("kind", ["missing", "file"])
 def test_a_missing_output_directory_is_a_clear_error(kind, tmp_path):
     schema = tmp_path / "schema.yaml"

@@ -44,6 +44,8 @@ EXPECTED = {
                               "collides with the same name generated for member 'refcount'"),
     "duplicate-yaml-key": ("4:1", "duplicate key 'size' (first given at line 3)"),
     "align-mismatch": ("5:1", "alignof(struct s) is 8, but 'align' says 16"),
+    "atomic-bits-without-cas": ("8:5", "the bit sub-fields of atomic member 'w' need a 'cas' op "
+                                       "for their _set accessors"),
     "flag-named-all": ("11:7", "the generated name 'S_BITS_ALL' of flag 'bits.ALL' collides "
                                "with the same name generated for flag set 'bits' (its ALL mask)"),
 }
@@ -56,6 +58,7 @@ HINTS = {
     "implicit-hole": "declare {name: _reserved_b, type: u8[4], reserved: true} before 'b'",
     "pin-mismatch": "declare 4 reserved bytes before it",
     "cas-failure-release": "use [acq_rel, acquire]",
+    "atomic-bits-without-cas": "add 'cas' to the ops of 'w'",
 }
 
 
