@@ -23,6 +23,7 @@ MACHINES = {
     "5G": ("5G", 5 << 30, ()),
     "33M": ("33M", 33 * MIB, ()),            # not a multiple of a max-order block
     "3583M": ("3583M", 3583 * MIB, ()),      # just below the 3.5 GiB where QEMU splits RAM
+    "3584M": ("3584M", 3584 * MIB, ()),      # split: metadata is 2.00% (a zero after the point)
     "5G-smp2": ("5G", 5 << 30, ("-smp", "2")),  # the second CPU stays parked
     # More page tables than fit one reservation each (RAM above 32 GiB), in a
     # sparse file so that the host needs neither 33 GiB nor the disk for it.
@@ -96,6 +97,15 @@ def test_boot_totals_match_memory_size(mem: str) -> None:
     meta = find(result, r"mem: metadata (\d+) bytes \((\d+) slots of 64 bytes\).*")
     meta_bytes, slots = int(meta.group(1)), int(meta.group(2))
     allocated = find(result, r"selftest: +allocated (\d+) frames in (\d+) blocks, 0 left free")
+
+    # The share of RAM the metadata takes, in hundredths, truncated as the kernel does.
+    hundredths = meta_bytes * 10000 // (usable * FRAME)
+    find(result, rf"mem: metadata {meta_bytes} bytes .* = {hundredths // 100}\."
+                 rf"{hundredths % 100:02d}% of usable RAM")
+    # The layout summary counts every row it printed.
+    rows = [line for line in result.lines
+            if re.match(r"layout: .* (OK|MISMATCH)$", line) and "members checked" not in line]
+    assert int(find(result, r"layout: (\d+) members checked.*").group(1)) == len(rows) > 10
 
     stack = find(result, r"stack: (\d+) of (\d+) bytes used")
     assert int(stack.group(1)) < int(stack.group(2)) // 2, "boot stack more than half used"

@@ -25,7 +25,10 @@ def test_shell_commands_and_bad_input() -> None:
                     "free <pfn> <order>", "poison <pfn>", "selftest", "halt"):
             assert cmd in help_text, cmd
         assert sh.run("layout")[-1].endswith("0 mismatched: OK")
-        assert any(line.startswith("mem: frames total") for line in sh.run("mem"))
+        totals = [re.fullmatch(r"mem: frames total (\d+) \(pfn 0\.\.(\d+)\).*", line)
+                  for line in sh.run("mem")]
+        total, last = (int(g) for g in next(m for m in totals if m).groups())
+        assert last == total - 1
         # Line editing: three backspaces turn "budxyz" into "buddyinfo".
         buddy = sh.run("budxyz\x7f\x7f\x7fdyinfo")
         zones = [line.split()[3] for line in buddy if line.startswith("Node 0, zone")]
@@ -37,6 +40,10 @@ def test_shell_commands_and_bad_input() -> None:
         one_error(sh.run("meta 12x"), r"error: meta: malformed pfn '12x'")
         one_error(sh.run("meta 99999999999999999999999"), r"error: meta: malformed pfn .*")
         one_error(sh.run("meta 0x7fffffff"), r"error: meta: pfn \d+ out of range \(0\.\.\d+\)")
+        # The first pfn past the end is out of range, the last one is not.
+        one_error(sh.run(f"meta {total}"), rf"error: meta: pfn {total} out of range \(0\.\.{last}\)")
+        assert not any(line.startswith("error") for line in sh.run(f"meta {last}"))
+        one_error(sh.run(f"free {total} 0"), rf"error: free: pfn {total} out of range \(0\.\.{last}\)")
         one_error(sh.run("alloc"), r"error: alloc: missing <order>")
         one_error(sh.run("alloc 11"), r"error: alloc: invalid order 11 \(0\.\.10\)")
         one_error(sh.run("alloc -1"), r"error: alloc: malformed order '-1'")
