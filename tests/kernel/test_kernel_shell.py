@@ -96,3 +96,24 @@ def test_shell_commands_and_bad_input() -> None:
     finally:
         status = sh.halt()
     assert status == 0, f"halt: host status {status}; transcript {sh.log_path}"
+
+
+def test_poison_names_the_first_frame_past_a_usable_range() -> None:
+    """At 5 GiB the firmware keeps the top of the RAM below 3 GiB: the frame just past
+    the usable range is in a zone's span but reserved, and the shell says so; the
+    range's own last frame is usable and is poisoned plainly."""
+    sh = Shell(env_path("KERNEL_IMAGE", "build/kernel/metaslot32.elf"), "5G", "shell-5G")
+    try:
+        ranges = [re.fullmatch(r"mem: \[0x([0-9a-f]{16})-0x([0-9a-f]{16})\] usable", line)
+                  for line in sh.run("mem")]
+        ends = [(int(m.group(2), 16) + 1) // 4096 for m in ranges if m]
+        below_4g = [end for end in ends if end < (4 << 30) // 4096]
+        assert below_4g, ends
+        end = max(below_4g)  # the first pfn past the usable RAM below 4 GiB
+        assert sh.run(f"poison {end}") == [
+            f"poison: pfn {end} poisoned (reserved, not usable RAM: it is never handed out, "
+            "so nothing is quarantined)"]
+        assert sh.run(f"poison {end - 1}") == [f"poison: pfn {end - 1} poisoned"]
+    finally:
+        status = sh.halt()
+    assert status == 0, f"halt: host status {status}; transcript {sh.log_path}"
