@@ -163,16 +163,23 @@ END_TEST
 
 /* Backing memory for only the first half of an order-3 block: that half is
  * zeroed, and nothing is written past the end of the backing. */
-START_TEST(test_lifecycle_partly_backed_block_zeroed_where_mapped)
+/* An order-3 block at BASE with only its four frames from `mapped` backed:
+ * those are zeroed, the four from `unmapped` are left alone. */
+static void assert_half_mapped_block_zeroed(uint64_t mapped, uint64_t unmapped)
 {
 	struct ms_handle handle;
 
-	ms_hosted_set_backing(backing, BASE, 4);
+	ms_hosted_set_backing(frame_bytes(mapped), mapped, 4);
 	ck_assert_int_eq(fx_alloc(&fx_inst, 3, MS_ALLOC_NOCACHE, &handle), MS_OK);
 	ck_assert_uint_eq(handle.pfn, BASE);
-	ck_assert(all_bytes(frame_bytes(BASE), 4 * META_SLOT_PAGE_SIZE, 0));
-	ck_assert(all_bytes(frame_bytes(BASE + 4), 4 * META_SLOT_PAGE_SIZE, 0xaa));
+	ck_assert(all_bytes(frame_bytes(mapped), 4 * META_SLOT_PAGE_SIZE, 0));
+	ck_assert(all_bytes(frame_bytes(unmapped), 4 * META_SLOT_PAGE_SIZE, 0xaa));
 	ms_hosted_set_backing(backing, BASE, FRAMES);
+}
+
+START_TEST(test_lifecycle_partly_backed_block_zeroed_where_mapped)
+{
+	assert_half_mapped_block_zeroed(BASE, BASE + 4);
 }
 END_TEST
 
@@ -180,14 +187,7 @@ END_TEST
  * by frame, and its mapped frames, the last included, must all be zeroed. */
 START_TEST(test_lifecycle_block_mapped_from_its_middle_zeroed)
 {
-	struct ms_handle handle;
-
-	ms_hosted_set_backing(backing + 4 * META_SLOT_PAGE_SIZE, BASE + 4, 4);
-	ck_assert_int_eq(fx_alloc(&fx_inst, 3, MS_ALLOC_NOCACHE, &handle), MS_OK);
-	ck_assert_uint_eq(handle.pfn, BASE);
-	ck_assert(all_bytes(frame_bytes(BASE), 4 * META_SLOT_PAGE_SIZE, 0xaa));
-	ck_assert(all_bytes(frame_bytes(BASE + 4), 4 * META_SLOT_PAGE_SIZE, 0));
-	ms_hosted_set_backing(backing, BASE, FRAMES);
+	assert_half_mapped_block_zeroed(BASE + 4, BASE);
 }
 END_TEST
 
