@@ -319,6 +319,33 @@ START_TEST(test_errors_wrapping_spans_are_refused)
 }
 END_TEST
 
+/* Argument checks of ms_init, ms_add_range and ms_quarantine_list at their
+ * edges, and what ms_init stamps when they pass. */
+START_TEST(test_errors_init_and_range_edges)
+{
+	static struct ms_instance other;
+	size_t nr_blocks = 0;
+	char text[512];
+
+	/* Slots 8-byte but not ARRAY_ALIGN-aligned are refused. */
+	struct meta_slot *misaligned = (struct meta_slot *)((char *)fx_slots + 8);
+	ck_assert_int_eq(ms_init(&other, ms_hosted_platform(), misaligned, 0x10, 4, "x", 0),
+			 MS_EINVAL);
+	/* A range whose end wraps past 2^64 back into the span is out of range. */
+	ck_assert_int_eq(ms_add_range(&fx_inst, SPAN_BASE + 8, UINT64_MAX), MS_ERANGE);
+	ck_assert_int_eq(ms_add_range(&fx_inst, SPAN_BASE + 8, UINT64_MAX - 7), MS_ERANGE);
+	/* A NULL count is a caller's mistake, not a crash. */
+	ck_assert_int_eq(ms_quarantine_list(&fx_inst, NULL, 0, NULL), MS_EINVAL);
+	ck_assert_int_eq(ms_quarantine_list(&fx_inst, NULL, 0, &nr_blocks), MS_OK);
+	/* No name: the zone is "Normal"; the NUMA node goes into every slot's meta_aux. */
+	ck_assert_int_eq(ms_init(&other, ms_hosted_platform(), fx_slots, 0x10, 4, NULL, 3), MS_OK);
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_uint_eq(meta_slot_meta_aux_numa_node_get(&fx_slots[i]), 3);
+	ck_assert_int_eq(ms_dump(&other, text, sizeof(text)), (int)strlen(text));
+	ck_assert_ptr_nonnull(strstr(text, "Node 3, zone   Normal"));
+}
+END_TEST
+
 START_TEST(test_errors_every_code_named)
 {
 	static const struct {
@@ -359,6 +386,7 @@ Suite *errors_suite(void)
 	tcase_add_test(limits, test_errors_bad_options);
 	tcase_add_test(limits, test_errors_uninitialised_instance_is_refused);
 	tcase_add_test(limits, test_errors_wrapping_spans_are_refused);
+	tcase_add_test(limits, test_errors_init_and_range_edges);
 	tcase_add_test(limits, test_errors_failed_init_instance_is_refused);
 	tcase_add_test(limits, test_errors_free_during_a_claim_is_refused);
 	tcase_add_test(limits, test_errors_every_code_named);

@@ -289,6 +289,23 @@ START_TEST(test_faults_quarantined_block_marked_free)
 }
 END_TEST
 
+START_TEST(test_faults_quarantined_head_without_poison_flag)
+{
+	/* A quarantined head that lost its frame_flags POISONED mirror. */
+	ck_assert_int_eq(ms_mark_poisoned(&fx_inst, BASE + 5), MS_OK);
+	meta_slot_flags_store(fx_slot(&fx_inst, BASE + 4), 0);
+	assert_check_fails("list: quarantined head in wrong state");
+}
+END_TEST
+
+START_TEST(test_faults_tail_frame_with_a_refcount)
+{
+	/* 0x1005 is a tail of the free order-2 block at 0x1004. */
+	meta_slot_refcount_store(fx_slot(&fx_inst, BASE + 5), 1);
+	assert_check_fails("walk: tail frame with a refcount");
+}
+END_TEST
+
 /*
  * Per-CPU cache, cache on.  The first order-0 allocation refills CPU 0's
  * order-0 stack with a batch and takes one frame: MS_PCP_BATCH - 1 stay
@@ -370,6 +387,13 @@ START_TEST(test_faults_cached_frame_outside_span_panics)
 	pcp0->pfns[nr_cached - 1] = BASE + FRAMES; /* one past the span */
 	expect_panic(alloc_pfn(0, 0), "cache: frame outside the span");
 	ck_assert_uint_eq(panic_pfn, BASE + FRAMES);
+}
+END_TEST
+
+START_TEST(test_faults_cache_count_above_capacity_is_detected)
+{
+	atomic_store(&pcp0->nr_blocks, MS_PCP_CAPACITY + 1);
+	assert_check_fails("cache: count above capacity");
 }
 END_TEST
 
@@ -521,6 +545,8 @@ Suite *faults_suite(void)
 	tcase_add_test(lists, test_faults_allocated_head_with_refcount_zero);
 	tcase_add_test(lists, test_faults_free_head_with_an_open_epoch);
 	tcase_add_test(lists, test_faults_quarantined_block_marked_free);
+	tcase_add_test(lists, test_faults_quarantined_head_without_poison_flag);
+	tcase_add_test(lists, test_faults_tail_frame_with_a_refcount);
 	tcase_add_test(lists, test_faults_quarantine_link_outside_span_panics);
 	tcase_add_test(lists, test_faults_quarantine_cycle_panics);
 	suite_add_tcase(suite, lists);
@@ -531,6 +557,7 @@ Suite *faults_suite(void)
 	tcase_add_test(cache, test_faults_cached_twice_claim_panics);
 	tcase_add_test(cache, test_faults_cached_frame_outside_span_panics);
 	tcase_add_test(cache, test_faults_cache_count_above_capacity_panics);
+	tcase_add_test(cache, test_faults_cache_count_above_capacity_is_detected);
 	tcase_add_test(cache, test_faults_cached_twice_is_detected);
 #if MS_PCP_MAX_ORDER >= 2
 	tcase_add_test(cache, test_faults_cached_block_overlaps_cached_frames);

@@ -295,6 +295,32 @@ START_TEST(test_lifecycle_last_put_runs_hook_once)
 }
 END_TEST
 
+/* Inside on_last_ref the count is 0: the frame is no longer allocated to
+ * anyone, so its handle is not live there either. */
+static struct ms_handle hooked_handle;
+static int live_in_hook = -1;
+
+static void note_liveness(struct ms_instance *inst, uint64_t pfn, unsigned order, void *ctx)
+{
+	(void)pfn;
+	(void)order;
+	(void)ctx;
+	live_in_hook = ms_handle_live(inst, hooked_handle);
+}
+
+START_TEST(test_lifecycle_handle_not_live_in_last_ref_hook)
+{
+	static const struct ms_vtable vtable = {.on_last_ref = note_liveness};
+
+	ck_assert_int_eq(fx_alloc(&fx_inst, 2, MS_ALLOC_NOZERO, &hooked_handle), MS_OK);
+	ck_assert_int_eq(ms_set_vtable(&fx_inst, hooked_handle.pfn, &vtable), MS_OK);
+	ck_assert(ms_handle_live(&fx_inst, hooked_handle));
+	ck_assert_int_eq(ms_put(&fx_inst, hooked_handle.pfn), MS_OK);
+	ck_assert_int_eq(live_in_hook, 0);
+	ck_assert(!ms_handle_live(&fx_inst, hooked_handle));
+}
+END_TEST
+
 START_TEST(test_lifecycle_misaligned_vtable_is_default)
 {
 	struct ms_handle handle;
@@ -596,6 +622,7 @@ Suite *lifecycle_suite(void)
 	tcase_add_test_raise_signal(epoch, test_lifecycle_corrupt_claim_panics, SIGABRT);
 	tcase_add_test(refs, test_lifecycle_last_put_runs_hook_once);
 	tcase_add_test(refs, test_lifecycle_misaligned_vtable_is_default);
+	tcase_add_test(refs, test_lifecycle_handle_not_live_in_last_ref_hook);
 	tcase_add_test(refs, test_lifecycle_vtable_is_64_bytes);
 	tcase_add_test(poison, test_lifecycle_poison_sets_both_bits);
 	tcase_add_test(poison, test_lifecycle_poisoned_block_quarantined_on_free);
