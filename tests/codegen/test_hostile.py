@@ -467,6 +467,15 @@ def test_a_bad_lang_is_a_usage_error_before_the_schema_is_read(tmp_path):
     assert "error: the computed size" not in result.stderr
 
 
+@pytest.mark.parametrize("lang", ["", ",", " "], ids=["empty", "comma", "blank"])
+def test_an_empty_lang_is_a_usage_error_not_an_empty_success(lang, tmp_path):
+    (tmp_path / "s.yaml").write_bytes(SMALL)
+    result, _ = run_limited("generate", tmp_path / "s.yaml", "-o", tmp_path, "--lang", lang)
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "unknown --lang" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
 def test_a_schema_path_with_comment_delimiters_stays_in_the_banner(tmp_path):
     directory = tmp_path / "odd*"
     directory.mkdir()

@@ -44,6 +44,10 @@ EXPECTED = {
                               "collides with the same name generated for member 'refcount'"),
     "duplicate-yaml-key": ("4:1", "duplicate key 'size' (first given at line 3)"),
     "align-mismatch": ("5:1", "alignof(struct s) is 8, but 'align' says 16"),
+    "array-length-zero": ("8:5", "the array length of member 'z' must be 1..65536, not 0"),
+    "bits-one-bit-too-wide": ("8:10", "sub-field 'lo' of member 'a' covers bits [10, 17), outside "
+                                      "the 16 bits of u16"),
+    "array-align-not-power-of-two": ("4:1", "'array_align' must be a power of two, not 48"),
     "atomic-bits-without-cas": ("8:5", "the bit sub-fields of atomic member 'w' need a 'cas' op "
                                        "for their _set accessors"),
     "flag-named-all": ("11:7", "the generated name 'S_BITS_ALL' of flag 'bits.ALL' collides "
