@@ -63,6 +63,14 @@ def test_install_pkg_config_points_into_destdir(staged):
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "metaslot"], env=env,
                            check=True, capture_output=True, text=True).stdout.split()
     assert flags == [f"-I{root}/include", f"-L{root}/lib", "-lmetaslot"]
+    # The variables a build uses to find the generator and the schema name files
+    # that were installed.
+    for variable, path in (("slotgen", "bin/slotgen"), ("schema", "share/metaslot/slot.yaml"),
+                           ("datadir", "share/metaslot"), ("includedir", "include")):
+        value = subprocess.run(["pkg-config", f"--variable={variable}", "metaslot"], env=env,
+                               check=True, capture_output=True, text=True).stdout.strip()
+        assert value == f"{root}/{path}", (variable, value)
+        assert Path(value).exists(), (variable, value)
 
 
 def test_install_example_builds_and_runs_outside_the_tree(staged, tmp_path):

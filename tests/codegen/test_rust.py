@@ -296,3 +296,38 @@ def test_a_struct_named_like_an_import_it_does_not_need_builds(rustc, tmp_path):
     refused = run_slotgen("check", atomic)
     assert refused.returncode == 1
     assert "the struct is 'Ordering' in the Rust view" in refused.stderr
+
+
+def test_target_cfgs_name_the_architectures_rustc_knows(rustc, gen):
+    """Each per-target item is under the target_arch rustc itself reports for that ABI
+    (i386 is "x86" to Rust): a wrong name would silently drop the item on that target."""
+    triples = {"x86_64": "x86_64-unknown-linux-gnu", "i386": "i686-unknown-linux-gnu",
+               "aarch64": "aarch64-unknown-linux-gnu"}
+    arch = {}
+    for target, triple in triples.items():
+        cfg = subprocess.run([rustc, "--print", "cfg", "--target", triple], check=True,
+                             capture_output=True, text=True).stdout
+        arch[target] = re.search(r'^target_arch="(\w+)"$', cfg, re.M).group(1)
+    named = set(re.findall(r'target_arch = "(\w+)"', gen["rs"].read_text()))
+    assert named, "no per-target item in the Rust view"
+    # Every target of the schema is named, and nothing else.
+    assert named == {arch[target] for target in gen["data"]["targets"]}, (named, arch)
+
+
+def test_names_reserved_in_later_rust_editions_are_raw(rustc, tmp_path):
+    """`gen` is a keyword from edition 2024 on: members named so must be raw
+    identifiers for the view to build in a 2024 crate."""
+    schema = tmp_path / "gen.yaml"
+    schema.write_text("schema: 1\nstruct: s\nprefix: S\nsize: 8\ntargets: [x86_64]\nfields:\n"
+                      "  - {name: gen, type: atomic u32, ops: {load: acquire}}\n"
+                      "  - {name: try, type: u32}\n")
+    gen = _generate(schema, tmp_path / "out")
+    text = gen["rs"].read_text()
+    assert "r#gen" in text and "r#try" in text
+    lib = tmp_path / "lib.rs"
+    lib.write_text(f'#![no_std]\n#[path = "{gen["rs"]}"]\npub mod s;\n'
+                   "pub fn use_it(x: &s::S) -> u32 { x.r#gen_load() + x.r#try }\n")
+    result = subprocess.run([rustc, "--edition", "2024", "-D", "warnings", "--crate-type", "lib",
+                             "--emit", "metadata", "-o", str(tmp_path / "lib.rmeta"), str(lib)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
