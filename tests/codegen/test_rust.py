@@ -2,8 +2,9 @@
 prints the same offset table as the C probe, and every method carries exactly the
 schema's memory orders.
 
-rustc is found through $RUSTC, PATH or ~/.cargo/bin; Rust >= 1.77 is needed for
-core::mem::offset_of!.  A machine without it fails these tests with the fix.
+rustc is found through $RUSTC, PATH or ~/.cargo/bin; Rust >= 1.85 is needed (1.77 for
+core::mem::offset_of!, 1.85 for the edition-2024 build).  A machine without it fails
+these tests with the fix.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from slotgen_lib.names import member_macro
 from slotgen_lib.rust import camel, ident
 
 MIXED = FIXTURES / "abi" / "mixed-abi.yaml"
-MIN_RUSTC = (1, 77)
+MIN_RUSTC = (1, 85)  # the view needs 1.77 (offset_of!); the tests build an edition-2024 crate
 # C11 memory_order_<x> -> Rust Ordering::<y>, written here independently of the generator.
 ORDERING = {"relaxed": "Relaxed", "acquire": "Acquire", "release": "Release",
             "acq_rel": "AcqRel", "seq_cst": "SeqCst"}
@@ -39,7 +40,7 @@ def find_rustc() -> str:
         if found and tuple(map(int, found.groups())) >= MIN_RUSTC:
             return rustc
         pytest.fail(f"{rustc} is {version.strip() or 'unusable'}; the Rust view needs rustc >= "
-                    f"{'.'.join(map(str, MIN_RUSTC))} (core::mem::offset_of!). Install it with "
+                    f"{'.'.join(map(str, MIN_RUSTC))} (offset_of!, edition 2024). Install it with "
                     "rustup (https://rustup.rs) or point RUSTC at one.")
     pytest.fail("rustc was not found via $RUSTC, PATH or ~/.cargo/bin/rustc; install Rust >= "
                 f"{'.'.join(map(str, MIN_RUSTC))} with rustup (https://rustup.rs) or set RUSTC.")
