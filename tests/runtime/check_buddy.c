@@ -159,17 +159,25 @@ START_TEST(test_buddy_max_order_block)
 }
 END_TEST
 
+/* Two zones, tried in this order: fx_inst (Normal) with 4 frames at 0x1000,
+ * then dma with 0x20 frames at 0x10. */
+static struct ms_instance dma;
+static struct ms_zonelist zones = {.nr_instances = 2, .instances = {&fx_inst, &dma}};
+
+static void setup_two_zones(void)
+{
+	fx_setup_extra(&dma, 0x10, 0x20);
+	ck_assert_int_eq(ms_add_range(&dma, 0x10, 0x20), MS_OK);
+	ck_assert_int_eq(ms_add_range(&fx_inst, 0x1000, 4), MS_OK);
+}
+
 START_TEST(test_buddy_zone_fallback)
 {
-	static struct ms_instance dma;
-	struct ms_zonelist zones = {.nr_instances = 2, .instances = {&fx_inst, &dma}};
 	struct ms_alloc_opts opts = {.order = 0, .flags = MS_ALLOC_NOZERO};
 	struct ms_instance *from = NULL;
 	struct ms_handle handle;
 
-	fx_setup_extra(&dma, 0x10, 0x20);
-	ck_assert_int_eq(ms_add_range(&dma, 0x10, 0x20), MS_OK);
-	ck_assert_int_eq(ms_add_range(&fx_inst, 0x1000, 4), MS_OK);
+	setup_two_zones();
 	for (int i = 0; i < 4; i++) {
 		ck_assert_int_eq(ms_alloc_zones(&zones, &opts, &handle, &from), MS_OK);
 		ck_assert_ptr_eq(from, &fx_inst);
@@ -186,22 +194,13 @@ END_TEST
  * whose frames all sit in another CPU's cache yields to the next zone. */
 START_TEST(test_buddy_zone_fallback_before_draining_caches)
 {
-	static struct ms_instance dma;
-	struct ms_zonelist zones = {.nr_instances = 2, .instances = {&fx_inst, &dma}};
 	struct ms_alloc_opts opts = {.order = 0, .flags = MS_ALLOC_NOZERO};
 	struct ms_instance *from = NULL;
-	struct ms_handle handles[4], handle;
+	struct ms_handle handle;
 	struct ms_stats stats;
 
-	fx_setup_extra(&dma, 0x10, 0x20);
-	ck_assert_int_eq(ms_add_range(&dma, 0x10, 0x20), MS_OK);
-	ck_assert_int_eq(ms_add_range(&fx_inst, 0x1000, 4), MS_OK);
-	ms_hosted_set_cpu(1);
-	for (int i = 0; i < 4; i++)
-		ck_assert_int_eq(fx_alloc(&fx_inst, 0, MS_ALLOC_NOZERO, &handles[i]), MS_OK);
-	for (int i = 0; i < 4; i++)
-		ck_assert_int_eq(ms_free(&fx_inst, handles[i].pfn, 0), MS_OK);
-	ms_hosted_set_cpu(0);
+	setup_two_zones();
+	fx_park_in_cache(&fx_inst, 1, 0, 4);
 	ck_assert_int_eq(ms_alloc_zones(&zones, &opts, &handle, &from), MS_OK);
 	ck_assert_ptr_eq(from, &dma);
 	ms_stats(&fx_inst, &stats);

@@ -569,12 +569,7 @@ START_TEST(test_lifecycle_high_order_caches_drained_before_oom)
 	struct ms_handle handles[32];
 	int nr_large = 0;
 
-	ms_hosted_set_cpu(1);
-	for (int i = 0; i < 32; i++)
-		ck_assert_int_eq(fx_alloc(&fx_inst, 3, MS_ALLOC_NOZERO, &handles[i]), MS_OK);
-	for (int i = 0; i < 32; i++)
-		ck_assert_int_eq(ms_free(&fx_inst, handles[i].pfn, 3), MS_OK);
-	ms_hosted_set_cpu(0);
+	fx_park_in_cache(&fx_inst, 1, 3, 32);
 	while (fx_alloc(&fx_inst, 9, MS_ALLOC_NOZERO, &handles[nr_large]) == MS_OK)
 		nr_large++;
 	ck_assert_int_eq(nr_large, 2); /* all 1024 frames, none left in a cache */

@@ -71,6 +71,19 @@ int fx_alloc(struct ms_instance *inst, unsigned order, uint32_t flags, struct ms
 	return ms_alloc(inst, &opts, out);
 }
 
+void fx_park_in_cache(struct ms_instance *inst, unsigned cpu, unsigned order, int nr_blocks)
+{
+	struct ms_handle handles[64];
+
+	ck_assert_int_le(nr_blocks, 64);
+	ms_hosted_set_cpu(cpu);
+	for (int i = 0; i < nr_blocks; i++)
+		ck_assert_int_eq(fx_alloc(inst, order, MS_ALLOC_NOZERO, &handles[i]), MS_OK);
+	for (int i = 0; i < nr_blocks; i++)
+		ck_assert_int_eq(ms_free(inst, handles[i].pfn, order), MS_OK);
+	ms_hosted_set_cpu(0);
+}
+
 uint64_t fx_nr_free(struct ms_instance *inst)
 {
 	struct ms_stats stats;

@@ -34,6 +34,10 @@ void fx_assert_consistent(struct ms_instance *inst);
 struct meta_slot *fx_slot(struct ms_instance *inst, uint64_t pfn);
 /* Allocation with the given order and flags (cpu hint when cpu >= 0). */
 int fx_alloc(struct ms_instance *inst, unsigned order, uint32_t flags, struct ms_handle *out);
+/* Allocates nr_blocks (at most 64) blocks of order on CPU cpu, then frees them
+ * there, so that they end up in that CPU's cache; the calling thread is CPU 0
+ * again afterwards. */
+void fx_park_in_cache(struct ms_instance *inst, unsigned cpu, unsigned order, int nr_blocks);
 /* Number of frames in the instance's free lists plus caches. */
 uint64_t fx_nr_free(struct ms_instance *inst);
 /* Scale factor for op counts (env MS_TEST_SCALE, default 1.0). */
